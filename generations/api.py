@@ -1,0 +1,84 @@
+"""The JSON API: the same form as the page, generations out as JSON."""
+
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from .auth import api_login_required
+from .forms import GenerationForm
+from .models import Generation
+
+LIST_LIMIT_DEFAULT = 50
+LIST_LIMIT_MAX = 200
+
+
+def generation_json(request, generation):
+    return {
+        "id": generation.pk,
+        "owner": generation.owner.get_username(),
+        "status": generation.status,
+        "progress_percent": generation.progress_percent,
+        "eta": generation.eta_seconds,
+        "failure_reason": generation.failure_reason,
+        "api_task_id": generation.api_task_id,
+        "seed": generation.reported_seed,
+        "source_image": generation.source_image_id,
+        "parameters": {
+            "prompt": generation.prompt,
+            "negative_prompt": generation.negative_prompt,
+            "width": generation.width,
+            "height": generation.height,
+            "seed": generation.seed,
+            "steps": generation.steps,
+            "guidance_scale": generation.guidance_scale,
+            "flow_shift": generation.flow_shift,
+            "enable_safety_checker": generation.enable_safety_checker,
+            "fast_mode": generation.fast_mode,
+            "loras": [{"path": lora.path, "scale": lora.scale} for lora in generation.loras.all()],
+        },
+        "video_url": absolute(request, "generations:video", generation) if generation.video else None,
+        "poster_url": request.build_absolute_uri(generation.poster.url) if generation.poster else None,
+        "video_duration": generation.video_duration,
+        "video_bytes": generation.video_bytes,
+        "video_sha256": generation.video_sha256 or None,
+        "created_at": generation.created_at.isoformat(),
+        "finished_at": generation.finished_at.isoformat() if generation.finished_at else None,
+    }
+
+
+def absolute(request, route, generation):
+    return request.build_absolute_uri(reverse(route, args=[generation.pk]))
+
+
+@api_login_required
+@require_http_methods(["GET", "POST"])
+def generations(request):
+    if request.method == "POST":
+        form = GenerationForm(request.POST, request.FILES, user=request.user)
+        if not form.is_valid():
+            return JsonResponse({"errors": form_errors(form)}, status=400)
+        generation = form.save(owner=request.user)
+        return JsonResponse(generation_json(request, generation), status=201)
+    limit = bounded_limit(request.GET.get("limit"))
+    rows = Generation.objects.select_related("owner").prefetch_related("loras")[:limit]
+    return JsonResponse({"results": [generation_json(request, row) for row in rows]})
+
+
+@api_login_required
+@require_GET
+def generation(request, pk):
+    row = get_object_or_404(Generation.objects.select_related("owner"), pk=pk)
+    return JsonResponse(generation_json(request, row))
+
+
+def form_errors(form):
+    """{field: [messages]}, with form-wide problems under "__all__"."""
+    return {field: [str(message) for message in errors] for field, errors in form.errors.items()}
+
+
+def bounded_limit(raw):
+    try:
+        return max(1, min(LIST_LIMIT_MAX, int(raw)))
+    except (TypeError, ValueError):
+        return LIST_LIMIT_DEFAULT

@@ -1,0 +1,481 @@
+"""The studio's domain: pictures, presets and the Generation state machine.
+
+A Generation row is the job record. Transitions are compare-and-set UPDATEs, so two
+workers (or a redelivered job) can never both move a row out of the same state.
+"""
+
+import secrets
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, models, transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+SOURCE_LINK_SALT = "generations.source-link"
+
+
+def random_media_name(folder, extension):
+    return f"{folder}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{extension}"
+
+
+def source_upload_to(instance, filename):
+    return random_media_name("sources", "jpg")
+
+
+class SourceImageManager(models.Manager):
+    def store(self, picture, original_name, user):
+        """Keep a re-encoded picture; the same pixels uploaded twice reuse one row."""
+        existing = self.filter(sha256=picture.sha256).first()
+        if existing is None:
+            existing = self.model(
+                sha256=picture.sha256,
+                width=picture.width,
+                height=picture.height,
+                original_name=(original_name or "")[:255],
+                uploaded_by=user if user and user.is_authenticated else None,
+            )
+            existing.image.save("picture.jpg", ContentFile(picture.content), save=False)
+            try:
+                with transaction.atomic():
+                    existing.save()
+            except IntegrityError:  # the same picture, uploaded at the same moment
+                existing.image.delete(save=False)
+                existing = self.get(sha256=picture.sha256)
+        if existing.is_retired:
+            existing.is_retired = False
+            existing.save(update_fields=["is_retired"])
+        return existing
+
+
+class SourceImage(models.Model):
+    """An uploaded picture, stored re-encoded (no EXIF, orientation applied)."""
+
+    image = models.FileField(upload_to=source_upload_to)
+    sha256 = models.CharField(max_length=64, unique=True)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    original_name = models.CharField(max_length=255, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    is_retired = models.BooleanField(default=False)
+
+    objects = SourceImageManager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.original_name or f"Picture {self.pk}"
+
+    @property
+    def is_portrait(self):
+        return self.height > self.width
+
+    def signed_url(self):
+        """A short-lived public link for the API's servers to fetch this one picture."""
+        token = signing.dumps(self.pk, salt=SOURCE_LINK_SALT)
+        return settings.PUBLIC_BASE_URL + reverse("generations:source-link", args=[token])
+
+    @classmethod
+    def from_signed_token(cls, token):
+        """The picture a link names, or None when the link is tampered with or expired."""
+        try:
+            pk = signing.loads(token, salt=SOURCE_LINK_SALT, max_age=settings.SOURCE_LINK_MAX_AGE)
+        except signing.BadSignature:
+            return None
+        return cls.objects.filter(pk=pk).first()
+
+
+class LoraPreset(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    path = models.CharField(
+        max_length=500, help_text="A Hugging Face repo name (Owner/Name) or a download URL."
+    )
+    default_scale = models.FloatField(default=1.0)
+    notes = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class PromptPreset(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    prompt = models.TextField()
+    negative_prompt = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Status(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SUBMITTING = "submitting", "Submitting"
+    SUBMITTED = "submitted", "Submitted"
+    PROCESSING = "processing", "Processing"
+    DOWNLOADING = "downloading", "Downloading"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    NEEDS_ATTENTION = "needs_attention", "Needs attention"
+    CANCELED = "canceled", "Canceled"
+
+
+TERMINAL_STATUSES = (Status.SUCCEEDED, Status.FAILED, Status.CANCELED)
+# States the API knows about: the poller follows these.
+POLLED_STATUSES = (Status.SUBMITTED, Status.PROCESSING)
+# Everything a person would call "still running".
+ACTIVE_STATUSES = (
+    Status.QUEUED,
+    Status.SUBMITTING,
+    Status.SUBMITTED,
+    Status.PROCESSING,
+    Status.DOWNLOADING,
+)
+
+
+class GenerationQuerySet(models.QuerySet):
+    def create_queued(self, **fields):
+        generation = self.create(status=Status.QUEUED, **fields)
+        GenerationEvent.objects.create(generation=generation, status=Status.QUEUED)
+        return generation
+
+    def active(self):
+        return self.filter(status__in=ACTIVE_STATUSES)
+
+    def due_for_submit(self, now):
+        return self.filter(status=Status.QUEUED, due_at__lte=now)
+
+    def due_for_poll(self, now):
+        return self.filter(status__in=POLLED_STATUSES, due_at__lte=now)
+
+
+class Generation(models.Model):
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="generations"
+    )
+    source_image = models.ForeignKey(
+        SourceImage, on_delete=models.PROTECT, related_name="generations"
+    )
+
+    # The API's parameters, by their API names, with the contract's defaults.
+    prompt = models.TextField()
+    negative_prompt = models.TextField(blank=True, default="")
+    width = models.PositiveIntegerField(default=832)
+    height = models.PositiveIntegerField(default=480)
+    seed = models.BigIntegerField(default=-1)
+    steps = models.PositiveSmallIntegerField(default=30)
+    guidance_scale = models.FloatField(default=5.0)
+    flow_shift = models.FloatField(default=5.0)
+    enable_safety_checker = models.BooleanField(default=True)
+    fast_mode = models.BooleanField(default=False)
+
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    # When the pipeline should next act on this row: submit (queued) or poll (in flight).
+    due_at = models.DateTimeField(default=timezone.now, db_index=True)
+    api_task_id = models.CharField(max_length=128, unique=True, null=True, blank=True)
+    progress_percent = models.PositiveSmallIntegerField(null=True, blank=True)
+    eta_seconds = models.PositiveIntegerField(null=True, blank=True)
+    failure_reason = models.TextField(blank=True)
+    reported_seed = models.BigIntegerField(null=True, blank=True)
+    submit_attempts = models.PositiveIntegerField(default=0)
+    poll_attempts = models.PositiveIntegerField(default=0)
+    # Consecutive poll or download troubles since the last good answer.
+    poll_failures = models.PositiveIntegerField(default=0)
+
+    video = models.FileField(blank=True)
+    poster = models.FileField(blank=True)
+    video_duration = models.FloatField(null=True, blank=True)
+    video_bytes = models.BigIntegerField(null=True, blank=True)
+    video_sha256 = models.CharField(max_length=64, blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = GenerationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"#{self.pk} {self.prompt[:40]}"
+
+    def get_absolute_url(self):
+        return reverse("generations:detail", args=[self.pk])
+
+    @property
+    def is_terminal(self):
+        return self.status in TERMINAL_STATUSES
+
+    @property
+    def is_active(self):
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def clarity(self):
+        return "720p" if max(self.width, self.height) == 1280 else "480p"
+
+    # --- transitions -------------------------------------------------------------------
+
+    def _move(self, sources, target, note="", **fields):
+        """Compare-and-set: move to target only if the row is still in one of sources."""
+        now = timezone.now()
+        with transaction.atomic():
+            moved = (
+                Generation.objects.filter(pk=self.pk, status__in=sources).update(
+                    status=target, status_changed_at=now, **fields
+                )
+                == 1
+            )
+            if moved:
+                GenerationEvent.objects.create(generation_id=self.pk, status=target, note=note)
+        self.refresh_from_db()
+        return moved
+
+    def claim_for_submit(self):
+        """queued → submitting, committed before any POST is sent."""
+        return self._move(
+            [Status.QUEUED],
+            Status.SUBMITTING,
+            submit_attempts=F("submit_attempts") + 1,
+        )
+
+    def mark_submitted(self, task_id, first_poll_at):
+        return self._move(
+            [Status.SUBMITTING],
+            Status.SUBMITTED,
+            note=f"task {task_id}",
+            api_task_id=task_id,
+            due_at=first_poll_at,
+            failure_reason="",
+            poll_failures=0,
+        )
+
+    def requeue_submit(self, retry_at, why):
+        """The API refused before accepting: nothing was created, so try again later."""
+        return self._move(
+            [Status.SUBMITTING], Status.QUEUED, note=why, due_at=retry_at, failure_reason=why
+        )
+
+    def mark_needs_attention(self, why):
+        return self._move(
+            [Status.SUBMITTING], Status.NEEDS_ATTENTION, note=why, failure_reason=why
+        )
+
+    def mark_failed(self, why):
+        return self._move(
+            ACTIVE_STATUSES,
+            Status.FAILED,
+            note=why,
+            failure_reason=why,
+            finished_at=timezone.now(),
+            eta_seconds=None,
+        )
+
+    def record_progress(self, *, processing, progress_percent, eta_seconds, next_poll_at):
+        """A poll answered 'not finished yet'."""
+        fields = dict(
+            progress_percent=progress_percent,
+            eta_seconds=eta_seconds,
+            due_at=next_poll_at,
+            poll_attempts=F("poll_attempts") + 1,
+            poll_failures=0,
+        )
+        if processing and self.status == Status.SUBMITTED:
+            if self._move([Status.SUBMITTED], Status.PROCESSING, **fields):
+                return
+        Generation.objects.filter(pk=self.pk, status__in=POLLED_STATUSES).update(**fields)
+
+    def record_poll_trouble(self, next_poll_at, *, count_poll=True):
+        fields = dict(due_at=next_poll_at, poll_failures=F("poll_failures") + 1)
+        if count_poll:
+            fields["poll_attempts"] = F("poll_attempts") + 1
+        Generation.objects.filter(pk=self.pk, status__in=POLLED_STATUSES).update(**fields)
+        self.refresh_from_db()
+
+    def claim_for_download(self, reported_seed):
+        return self._move(
+            POLLED_STATUSES,
+            Status.DOWNLOADING,
+            reported_seed=reported_seed,
+            progress_percent=100,
+            eta_seconds=0,
+            poll_attempts=F("poll_attempts") + 1,
+        )
+
+    def return_to_polling(self, why, poll_at):
+        """The download failed in a way a fresh link may fix: ask the API again."""
+        return self._move(
+            [Status.DOWNLOADING],
+            Status.PROCESSING,
+            note=why,
+            due_at=poll_at,
+            poll_failures=F("poll_failures") + 1,
+        )
+
+    def mark_succeeded(self, *, video_name, poster_name, duration, size, sha256):
+        return self._move(
+            [Status.DOWNLOADING],
+            Status.SUCCEEDED,
+            video=video_name,
+            poster=poster_name,
+            video_duration=duration,
+            video_bytes=size,
+            video_sha256=sha256,
+            failure_reason="",
+            finished_at=timezone.now(),
+        )
+
+    def cancel(self):
+        """Only before the API has it: the API has no cancel endpoint."""
+        return self._move([Status.QUEUED], Status.CANCELED, finished_at=timezone.now())
+
+    def submit_again(self):
+        """A person accepted the risk of a second (billed) task after an unknown outcome."""
+        return self._move(
+            [Status.NEEDS_ATTENTION],
+            Status.QUEUED,
+            note="submitted again by a person (may be billed twice)",
+            due_at=timezone.now(),
+            submit_attempts=0,
+            failure_reason="",
+        )
+
+    def retry(self):
+        """Start a failed generation over as a new API task."""
+        return self._move(
+            [Status.FAILED],
+            Status.QUEUED,
+            note=f"retry (previous task {self.api_task_id or 'none'})",
+            api_task_id=None,
+            due_at=timezone.now(),
+            submit_attempts=0,
+            poll_attempts=0,
+            poll_failures=0,
+            progress_percent=None,
+            eta_seconds=None,
+            reported_seed=None,
+            failure_reason="",
+            finished_at=None,
+        )
+
+
+class GenerationLora(models.Model):
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="loras")
+    position = models.PositiveSmallIntegerField()
+    path = models.CharField(max_length=500)
+    scale = models.FloatField()
+    preset = models.ForeignKey(LoraPreset, on_delete=models.SET_NULL, null=True, blank=True)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["generation", "position"], name="one_lora_per_slot")
+        ]
+
+    def __str__(self):
+        return f"{self.path} × {self.scale:g}"
+
+
+class GenerationEvent(models.Model):
+    """Each state a generation entered, and when: its timeline."""
+
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="events")
+    status = models.CharField(max_length=20, choices=Status.choices)
+    note = models.TextField(blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.status} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class ApiToken(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_token"
+    )
+    key = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"API token of {self.user}"
+
+    @classmethod
+    def issue(cls, user):
+        """A new key for user, replacing any previous one."""
+        token, _ = cls.objects.update_or_create(
+            user=user, defaults={"key": secrets.token_hex(20), "created_at": timezone.now()}
+        )
+        return token
+
+
+class ApiRateLimit(models.Model):
+    """A shared request budget for the API, so every worker together stays under the limit.
+
+    Requests are spaced evenly: each reservation takes the next free slot.
+    """
+
+    name = models.CharField(max_length=50, primary_key=True)
+    next_slot = models.FloatField(default=0.0)  # unix time of the next free slot
+
+    @classmethod
+    def reserve(cls, name, per_minute, max_wait, now):
+        """Seconds to wait before the request may go, or None if that would exceed max_wait."""
+        interval = 60.0 / per_minute
+        with transaction.atomic():
+            row, _ = cls.objects.select_for_update().get_or_create(name=name)
+            slot = max(row.next_slot, now)
+            if slot - now > max_wait:
+                return None
+            row.next_slot = slot + interval
+            row.save(update_fields=["next_slot"])
+        return slot - now
+
+
+class WorkerLease(models.Model):
+    """A named lease so at most one dispatcher loop runs across every cluster."""
+
+    name = models.CharField(max_length=50, primary_key=True)
+    holder = models.CharField(max_length=64, blank=True)
+    expires_at = models.DateTimeField(default=timezone.now)
+
+    @classmethod
+    def acquire(cls, name, holder, ttl_seconds):
+        now = timezone.now()
+        cls.objects.get_or_create(name=name)
+        return (
+            cls.objects.filter(name=name)
+            .filter(Q(expires_at__lt=now) | Q(holder=holder) | Q(holder=""))
+            .update(holder=holder, expires_at=now + timedelta(seconds=ttl_seconds))
+            == 1
+        )
+
+    @classmethod
+    def release(cls, name, holder):
+        cls.objects.filter(name=name, holder=holder).update(holder="", expires_at=timezone.now())
+
+    @classmethod
+    def is_free(cls, name):
+        return not cls.objects.filter(
+            name=name, holder__gt="", expires_at__gte=timezone.now()
+        ).exists()

@@ -1,0 +1,340 @@
+"""The process: submit, poll, download, reconcile. One function per step, each taking an id.
+
+The Generation row decides everything; the queue only carries ids. Every step first moves
+the row with a compare-and-set, so a repeated or redelivered job does no harm.
+"""
+
+import hashlib
+import logging
+import os
+import random
+import tempfile
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from . import media, wan_api
+from .models import Generation, Status, random_media_name
+from .models import ApiRateLimit
+
+log = logging.getLogger(__name__)
+
+RATE_LIMIT_NAME = "wan-api"
+# Poll answers that said "not found", "success without a video" or an expired link,
+# in a row, before we give up on a task.
+MAX_POLL_TROUBLES = {"not_found": 3, "no_video": 5, "expired": 3}
+MAX_CONSECUTIVE_POLL_FAILURES = 40
+
+
+def api_client():
+    return wan_api.WanClient(
+        settings.WAN_API_BASE_URL,
+        settings.WAN_API_KEY or settings.WANSIM_API_KEY,
+        connect_timeout=settings.WAN_CONNECT_TIMEOUT,
+        read_timeout=settings.WAN_READ_TIMEOUT,
+    )
+
+
+def submit_stale_after():
+    """After this long in `submitting`, the worker that was posting is certainly gone."""
+    return timedelta(seconds=settings.WAN_CONNECT_TIMEOUT + settings.WAN_READ_TIMEOUT + 15)
+
+
+def reserve_api_request(max_wait):
+    """Wait for a slot of the shared API budget; False if none comes within max_wait."""
+    wait = ApiRateLimit.reserve(
+        RATE_LIMIT_NAME, settings.WAN_API_RATE_PER_MINUTE, max_wait, time.time()
+    )
+    if wait is None:
+        return False
+    if wait > 0:
+        time.sleep(wait)
+    return True
+
+
+def with_jitter(seconds, spread=0.15):
+    return seconds * random.uniform(1 - spread, 1 + spread)
+
+
+def submit_params(generation):
+    return wan_api.SubmitParams(
+        prompt=generation.prompt,
+        image_url=generation.source_image.signed_url(),
+        negative_prompt=generation.negative_prompt,
+        width=generation.width,
+        height=generation.height,
+        loras=tuple(wan_api.Lora(lora.path, lora.scale) for lora in generation.loras.all()),
+        seed=generation.seed,
+        steps=generation.steps,
+        guidance_scale=generation.guidance_scale,
+        flow_shift=generation.flow_shift,
+        enable_safety_checker=generation.enable_safety_checker,
+        fast_mode=generation.fast_mode,
+    )
+
+
+# --- submit ------------------------------------------------------------------------------
+
+
+def submit_generation(generation_id, max_wait=5.0):
+    """Send one generation to the API: at most one POST per generation, ever."""
+    generation = Generation.objects.filter(pk=generation_id).first()
+    if generation is None:
+        return
+    if generation.status == Status.SUBMITTING:
+        settle_interrupted_submit(generation)
+        return
+    if generation.status != Status.QUEUED or generation.due_at > timezone.now():
+        return
+    try:
+        body_params = submit_params(generation)
+        wan_api.build_submit_body(body_params)
+    except wan_api.InvalidParams as invalid:
+        generation.mark_failed(f"Invalid parameters: {format_errors(invalid.errors)}")
+        return
+    if not reserve_api_request(max_wait):
+        return  # the API budget is spent for now; the dispatcher comes back when due
+    if not generation.claim_for_submit():
+        return  # another worker got there first
+    result = api_client().submit(body_params)
+    apply_submit_result(generation, result)
+
+
+def apply_submit_result(generation, result):
+    outcome = wan_api.SubmitOutcome
+    if result.outcome == outcome.ACCEPTED:
+        generation.mark_submitted(result.task_id, first_poll_at=next_poll_time(generation))
+        from .tasks import start_dispatcher  # the queue glue; imported late to keep arrows one way
+
+        start_dispatcher()
+    elif result.outcome == outcome.REJECTED:
+        generation.mark_failed(api_error_text(result))
+    elif result.outcome == outcome.RETRY_LATER:
+        if generation.submit_attempts >= settings.WAN_SUBMIT_MAX_TRIES:
+            generation.mark_failed(
+                f"The API refused {generation.submit_attempts} times; last: {api_error_text(result)}"
+            )
+        else:
+            delay = max(result.retry_after or 0, submit_backoff(generation.submit_attempts))
+            generation.requeue_submit(
+                timezone.now() + timedelta(seconds=delay),
+                f"Refused before acceptance ({api_error_text(result)}); retrying in {delay:.0f} s",
+            )
+    else:
+        generation.mark_needs_attention(
+            "The API may or may not have created this task "
+            f"({api_error_text(result)}). Submitting again may be billed twice."
+        )
+
+
+def settle_interrupted_submit(generation):
+    """A worker died while posting: whether the API created the task is unknown."""
+    if generation.api_task_id or generation.status_changed_at > timezone.now() - (
+        submit_stale_after()
+    ):
+        return  # still being posted by a live worker
+    generation.mark_needs_attention(
+        "The submit was interrupted; the API may or may not have created this task. "
+        "Submitting again may be billed twice."
+    )
+
+
+def submit_backoff(attempts):
+    return with_jitter(min(300.0, 2.0 * 2 ** max(0, attempts - 1)))
+
+
+def api_error_text(result):
+    parts = [part for part in (result.reason, result.message) if part]
+    if not parts and result.http_status:
+        parts.append(f"HTTP {result.http_status}")
+    return ": ".join(parts) or "no answer"
+
+
+def format_errors(errors):
+    return "; ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items())
+
+
+# --- poll --------------------------------------------------------------------------------
+
+
+def next_poll_time(generation, eta_seconds=None):
+    """Poll often at first, then back off; an ETA from the API brings the next poll closer."""
+    delay = min(
+        settings.WAN_POLL_MAX_SECONDS,
+        settings.WAN_POLL_MIN_SECONDS * 1.4 ** min(generation.poll_attempts, 12),
+    )
+    if eta_seconds is not None:
+        delay = min(delay, max(settings.WAN_POLL_MIN_SECONDS, float(eta_seconds)))
+    return timezone.now() + timedelta(seconds=with_jitter(delay))
+
+
+def trouble_poll_time(generation):
+    delay = min(300.0, settings.WAN_POLL_MIN_SECONDS * 2 ** min(generation.poll_failures, 8))
+    return timezone.now() + timedelta(seconds=with_jitter(delay))
+
+
+def poll_generation(generation_id):
+    """Ask the API about one in-flight task and act on the answer."""
+    generation = Generation.objects.filter(pk=generation_id).first()
+    if generation is None or generation.status not in (Status.SUBMITTED, Status.PROCESSING):
+        return
+    result = api_client().task_result(generation.api_task_id)
+    outcome = wan_api.PollOutcome
+    if result.outcome == outcome.OK:
+        apply_task_result(generation, result.task)
+    elif result.outcome == outcome.NOT_FOUND:
+        note_poll_trouble(generation, "not_found", "The API no longer knows this task")
+    else:
+        if result.outcome == outcome.ERROR:
+            log.error("Polling is refused: %s", api_error_text(result))
+        generation.record_poll_trouble(trouble_poll_time(generation))
+        if generation.poll_failures >= MAX_CONSECUTIVE_POLL_FAILURES:
+            generation.mark_failed(f"The API kept failing to answer: {api_error_text(result)}")
+
+
+def apply_task_result(generation, task):
+    status = wan_api.TaskStatus
+    if task.status == status.FAILED:
+        generation.mark_failed(task.reason or "The API reported the task failed")
+    elif task.status == status.SUCCEEDED:
+        video = next((video for video in task.videos if video.url), None)
+        if video is None:
+            note_poll_trouble(generation, "no_video", "The API reported success without a video")
+        elif generation.claim_for_download(task.seed):
+            from .tasks import enqueue_download
+
+            enqueue_download(generation.pk, video.url)
+    else:
+        generation.record_progress(
+            processing=task.status == status.PROCESSING,
+            progress_percent=task.progress_percent,
+            eta_seconds=task.eta_seconds,
+            next_poll_at=next_poll_time(generation, task.eta_seconds),
+        )
+
+
+def note_poll_trouble(generation, kind, why):
+    generation.record_poll_trouble(trouble_poll_time(generation))
+    if generation.poll_failures >= MAX_POLL_TROUBLES[kind]:
+        generation.mark_failed(why)
+
+
+# --- download ----------------------------------------------------------------------------
+
+
+def download_result(generation_id, video_url):
+    """Stream the finished video to storage, probe it, make its poster, then `succeeded`."""
+    generation = Generation.objects.filter(pk=generation_id).first()
+    if generation is None or generation.status != Status.DOWNLOADING:
+        return
+    with tempfile.NamedTemporaryFile(suffix=".mp4", delete=False) as temporary:
+        temporary_path = temporary.name
+        result = api_client().download(
+            video_url, temporary, max_bytes=settings.WAN_MAX_VIDEO_BYTES
+        )
+    try:
+        if result.outcome == wan_api.DownloadOutcome.OK:
+            store_video(generation, temporary_path, result)
+        elif result.outcome == wan_api.DownloadOutcome.INVALID:
+            generation.mark_failed(f"The result could not be used: {result.message}")
+        else:
+            retry_download_later(generation, result)
+    finally:
+        os.unlink(temporary_path)
+
+
+def retry_download_later(generation, result):
+    expired = result.outcome == wan_api.DownloadOutcome.EXPIRED
+    if expired and generation.poll_failures + 1 >= MAX_POLL_TROUBLES["expired"]:
+        generation.mark_failed("Result expired: the video link stopped working")
+        return
+    why = "the video link has expired" if expired else f"download failed ({result.message})"
+    generation.return_to_polling(f"{why}; asking the API for a fresh link", timezone.now())
+
+
+def store_video(generation, path, download):
+    try:
+        info = media.probe_video(path)
+        poster = media.poster_jpeg(path)
+    except media.VideoError as error:
+        generation.mark_failed(f"The result is not a playable video: {error}")
+        return
+    with open(path, "rb") as video_file:
+        video_name = default_storage.save(random_media_name("videos", "mp4"), File(video_file))
+    poster_name = default_storage.save(random_media_name("posters", "jpg"), ContentFile(poster))
+    stored = generation.mark_succeeded(
+        video_name=video_name,
+        poster_name=poster_name,
+        duration=info.duration,
+        size=download.size,
+        sha256=download.sha256 or file_sha256(path),
+    )
+    if not stored:  # another download won the race; keep only its files
+        default_storage.delete(video_name)
+        default_storage.delete(poster_name)
+
+
+def file_sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --- dispatch and reconcile ------------------------------------------------------------
+
+
+def submit_due_generations(limit=10):
+    """Queued rows whose retry time has come (new ones are also sent by their own job)."""
+    due = Generation.objects.due_for_submit(timezone.now()).order_by("due_at")
+    for generation_id in due.values_list("pk", flat=True)[:limit]:
+        submit_generation(generation_id)
+
+
+def poll_due_generations(limit=20):
+    due = Generation.objects.due_for_poll(timezone.now()).order_by("due_at")
+    ids = list(due.values_list("pk", flat=True)[:limit])
+    for generation_id in ids:
+        if not reserve_api_request(max_wait=60.0 / settings.WAN_API_RATE_PER_MINUTE + 1):
+            break
+        poll_generation(generation_id)
+    return len(ids)
+
+
+def seconds_until_next_due():
+    """How long the dispatcher may sleep; None when nothing waits on the API."""
+    pending = Generation.objects.filter(
+        status__in=(Status.QUEUED, Status.SUBMITTED, Status.PROCESSING)
+    ).order_by("due_at")
+    first = pending.values_list("due_at", flat=True).first()
+    if first is None:
+        return None
+    return max(0.0, (first - timezone.now()).total_seconds())
+
+
+def reconcile_stuck_generations():
+    """Repair rows a dead worker left behind, from database state alone."""
+    repaired = 0
+    stale_submits = Generation.objects.filter(
+        status=Status.SUBMITTING,
+        api_task_id__isnull=True,
+        status_changed_at__lt=timezone.now() - submit_stale_after(),
+    )
+    for generation in stale_submits:
+        settle_interrupted_submit(generation)
+        repaired += 1
+    # A download that has not finished in its job's time limit died with its worker.
+    stale_downloads = Generation.objects.filter(
+        status=Status.DOWNLOADING,
+        status_changed_at__lt=timezone.now() - timedelta(seconds=settings.Q_CLUSTER["timeout"]),
+    )
+    for generation in stale_downloads:
+        generation.return_to_polling("the download was interrupted", timezone.now())
+        repaired += 1
+    return repaired

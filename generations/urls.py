@@ -1,0 +1,19 @@
+from django.urls import path
+
+from . import api, views
+
+app_name = "generations"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("generations/rows/", views.generation_rows, name="rows"),
+    path("generations/<int:pk>/", views.generation_detail, name="detail"),
+    path("generations/<int:pk>/video.mp4", views.generation_video, name="video"),
+    path("generations/<int:pk>/cancel/", views.cancel_generation, name="cancel"),
+    path("generations/<int:pk>/submit-again/", views.submit_generation_again, name="submit-again"),
+    path("generations/<int:pk>/retry/", views.retry_generation, name="retry"),
+    path("media/<path:name>", views.media_file, name="media"),
+    path("public/source/<str:token>/", views.source_link, name="source-link"),
+    path("api/generations/", api.generations, name="api-list"),
+    path("api/generations/<int:pk>/", api.generation, name="api-detail"),
+]

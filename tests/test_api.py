@@ -1,0 +1,157 @@
+"""The JSON API: one validation path with the page, errors by field name."""
+
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from generations.models import ApiToken, Generation, LoraPreset, Status
+
+from .conftest import picture_bytes
+
+
+@pytest.fixture
+def token(user):
+    return ApiToken.issue(user).key
+
+
+@pytest.fixture
+def api(client, token):
+    def call(method, path, **kwargs):
+        return getattr(client, method)(path, HTTP_AUTHORIZATION=f"Token {token}", **kwargs)
+
+    return call
+
+
+def upload(width=640, height=480, name="pic.jpg"):
+    return SimpleUploadedFile(name, picture_bytes(width, height), content_type="image/jpeg")
+
+
+def test_create_with_an_uploaded_picture(api, media_root, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = api("post", "/api/generations/", data={"prompt": "a lighthouse", "image": upload()})
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["status"] == "queued"
+    assert body["parameters"]["width"] == 832 and body["parameters"]["height"] == 480
+    assert body["parameters"]["steps"] == 30
+    assert body["parameters"]["enable_safety_checker"] is True
+    assert len(callbacks) == 1  # the submit job, queued once the row is committed
+
+
+def test_portrait_picture_picks_portrait_size(api, media_root):
+    response = api("post", "/api/generations/",
+                   data={"prompt": "tall", "image": upload(480, 800), "clarity": "720p"})  # fmt: skip
+
+    params = response.json()["parameters"]
+    assert (params["width"], params["height"]) == (720, 1280)
+
+
+def test_reuse_an_existing_source_image(api, source_image):
+    response = api("post", "/api/generations/", data={"prompt": "again", "source_image": source_image.pk})
+
+    assert response.status_code == 201
+    assert response.json()["source_image"] == source_image.pk
+
+
+def test_loras_by_preset_and_path(api, source_image):
+    preset = LoraPreset.objects.create(name="Painting", path="Remade-AI/Painting", default_scale=0.8)
+    loras = [{"preset": preset.name}, {"path": "Someone/Style", "scale": 2.5}]
+
+    response = api("post", "/api/generations/", data={
+        "prompt": "styled", "source_image": source_image.pk, "loras": json.dumps(loras)})  # fmt: skip
+
+    assert response.status_code == 201
+    assert response.json()["parameters"]["loras"] == [
+        {"path": "Remade-AI/Painting", "scale": 0.8},
+        {"path": "Someone/Style", "scale": 2.5},
+    ]
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("prompt", ""),
+        ("prompt", "x" * 2001),
+        ("negative_prompt", "x" * 2001),
+        ("steps", "41"),
+        ("steps", "0"),
+        ("seed", "-2"),
+        ("seed", "10000000000"),
+        ("guidance_scale", "10.5"),
+        ("flow_shift", "0.5"),
+        ("width", "640"),
+        ("loras", "not json"),
+        ("loras", json.dumps([{"path": "a/b", "scale": 5}])),
+        ("loras", json.dumps([{"path": "a/b"}] * 4)),
+        ("loras", json.dumps([{"preset": "no such preset"}])),
+    ],
+)
+def test_invalid_parameter_is_reported_under_its_field(api, source_image, field, value):
+    data = {"prompt": "fine", "source_image": source_image.pk, "width": "832", "height": "480"}
+    data[field] = value
+
+    response = api("post", "/api/generations/", data=data)
+
+    assert response.status_code == 400
+    assert field in response.json()["errors"], response.json()
+    assert not Generation.objects.exists()
+
+
+def test_missing_picture_is_reported(api, db):
+    response = api("post", "/api/generations/", data={"prompt": "no picture"})
+
+    assert response.status_code == 400
+    assert "image" in response.json()["errors"]
+
+
+def test_a_file_that_is_not_a_picture_is_reported(api, media_root):
+    fake = SimpleUploadedFile("cat.jpg", b"<html>not a picture</html>", content_type="image/jpeg")
+
+    response = api("post", "/api/generations/", data={"prompt": "x", "image": fake})
+
+    assert response.status_code == 400
+    assert "image" in response.json()["errors"]
+
+
+def test_detail_has_the_documented_fields(api, source_image, user):
+    generation = Generation.objects.create_queued(owner=user, source_image=source_image, prompt="p")
+
+    body = api("get", f"/api/generations/{generation.pk}/").json()
+
+    for field in ("id", "status", "progress_percent", "eta", "failure_reason", "api_task_id",
+                  "seed", "parameters", "video_url", "poster_url", "created_at", "finished_at"):  # fmt: skip
+        assert field in body
+    assert body["status"] == Status.QUEUED
+
+
+def test_list_is_newest_first(api, source_image, user):
+    first = Generation.objects.create_queued(owner=user, source_image=source_image, prompt="one")
+    second = Generation.objects.create_queued(owner=user, source_image=source_image, prompt="two")
+
+    ids = [row["id"] for row in api("get", "/api/generations/").json()["results"]]
+
+    assert ids == [second.pk, first.pk]
+
+
+def test_wrong_token_is_401(client, db):
+    response = client.get("/api/generations/", HTTP_AUTHORIZATION="Token nope")
+    assert response.status_code == 401
+
+
+def test_no_credentials_is_401_json(client, db):
+    response = client.get("/api/generations/")
+    assert response.status_code == 401
+    assert "error" in response.json()
+
+
+def test_session_post_without_csrf_token_is_refused(user, source_image):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(user)
+
+    response = browser.post("/api/generations/", data={"prompt": "x", "source_image": source_image.pk})
+
+    assert response.status_code == 403

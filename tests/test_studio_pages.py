@@ -1,0 +1,97 @@
+"""The minimal studio pages: login required, form errors beside their fields, live partials."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from generations.models import Generation, Status
+
+from .conftest import picture_bytes
+
+
+@pytest.fixture
+def logged_in(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_pages_need_a_login(client, db):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+
+
+def test_dashboard_shows_the_form(logged_in):
+    response = logged_in.get("/")
+    assert response.status_code == 200
+    assert b'name="prompt"' in response.content
+
+
+def test_submitting_the_form_queues_and_opens_the_detail(logged_in, media_root):
+    picture = SimpleUploadedFile("p.jpg", picture_bytes(), content_type="image/jpeg")
+
+    response = logged_in.post("/", {"prompt": "a boat", "image": picture, "clarity": "480p"})
+
+    generation = Generation.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/generations/{generation.pk}/"
+    assert generation.status == Status.QUEUED
+
+
+def test_form_error_appears_next_to_its_field_and_keeps_the_picture(logged_in, media_root):
+    picture = SimpleUploadedFile("p.jpg", picture_bytes(), content_type="image/jpeg")
+
+    response = logged_in.post("/", {"prompt": "", "image": picture, "steps": "99"})
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'id="id_prompt-error"' in html
+    assert 'id="id_steps-error"' in html
+    assert "Using the picture you uploaded" in html
+    assert not Generation.objects.exists()
+
+
+def test_detail_partial_stops_polling_once_terminal(logged_in, source_image, user):
+    generation = Generation.objects.create_queued(owner=user, source_image=source_image, prompt="p")
+    generation.mark_failed("nope")
+
+    response = logged_in.get(f"/generations/{generation.pk}/", HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 286
+
+
+def test_rows_partial_keeps_polling_while_work_is_in_flight(logged_in, source_image, user):
+    Generation.objects.create_queued(owner=user, source_image=source_image, prompt="p")
+
+    response = logged_in.get("/generations/rows/", HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 200
+
+
+def test_cancel_before_submit(logged_in, source_image, user):
+    generation = Generation.objects.create_queued(owner=user, source_image=source_image, prompt="p")
+
+    logged_in.post(f"/generations/{generation.pk}/cancel/")
+
+    generation.refresh_from_db()
+    assert generation.status == Status.CANCELED
+
+
+def test_someone_else_cannot_cancel(client, other_user, source_image, user):
+    generation = Generation.objects.create_queued(owner=user, source_image=source_image, prompt="p")
+    client.force_login(other_user)
+
+    response = client.post(f"/generations/{generation.pk}/cancel/")
+
+    assert response.status_code == 403
+    generation.refresh_from_db()
+    assert generation.status == Status.QUEUED
+
+
+def test_needs_attention_offers_submit_again_with_the_warning(logged_in, source_image, user):
+    generation = Generation.objects.create_queued(owner=user, source_image=source_image, prompt="p")
+    generation.claim_for_submit()
+    generation.mark_needs_attention("unknown")
+
+    response = logged_in.get(f"/generations/{generation.pk}/")
+
+    assert b"Submit again (may be billed twice)" in response.content
