@@ -1,0 +1,368 @@
+"""The pipeline against a scripted stand-in for the API client (one module under test)."""
+
+import hashlib
+import io
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+from PIL import Image
+
+from generations import pipeline, wan_api
+from generations.models import Generation, Status
+
+from wansim.render import render_video
+
+from .conftest import picture_bytes
+
+
+class ScriptedClient:
+    """Answers from a script and counts what was sent."""
+
+    def __init__(self, submit=None, poll=None, download=None):
+        self.submit_answers = list(submit or [])
+        self.poll_answers = list(poll or [])
+        self.download_answer = download
+        self.submits = []
+        self.polls = []
+
+    def submit(self, params):
+        self.submits.append(params)
+        return self.submit_answers.pop(0)
+
+    def task_result(self, task_id):
+        self.polls.append(task_id)
+        return self.poll_answers.pop(0)
+
+    def download(self, url, dest, *, max_bytes):
+        return self.download_answer(dest)
+
+
+@pytest.fixture
+def client(monkeypatch):
+    scripted = ScriptedClient()
+    monkeypatch.setattr(pipeline, "api_client", lambda: scripted)
+    monkeypatch.setattr(pipeline, "reserve_api_request", lambda max_wait: True)
+    monkeypatch.setattr("generations.tasks.start_dispatcher", lambda: None)
+    return scripted
+
+
+@pytest.fixture
+def generation(source_image, user):
+    return Generation.objects.create_queued(owner=user, source_image=source_image, prompt="a quiet lake")
+
+
+def accepted(task_id="task-1"):
+    return wan_api.SubmitResult(wan_api.SubmitOutcome.ACCEPTED, task_id=task_id, http_status=200)
+
+
+def task(status, **fields):
+    values = dict(task_id="task-1", status=status, raw_status="x", reason="", progress_percent=None,
+                  eta_seconds=None, videos=(), seed=None)  # fmt: skip
+    values.update(fields)
+    return wan_api.PollResult(wan_api.PollOutcome.OK, task=wan_api.TaskResult(**values))
+
+
+def test_accepted_submit_records_the_task_id(client, generation):
+    client.submit_answers = [accepted("abc")]
+
+    pipeline.submit_generation(generation.pk)
+
+    generation.refresh_from_db()
+    assert generation.status == Status.SUBMITTED
+    assert generation.api_task_id == "abc"
+    assert generation.submit_attempts == 1
+    assert len(client.submits) == 1
+    assert client.submits[0].image_url.startswith("http://127.0.0.1:8000/public/source/")
+
+
+def test_a_second_submit_job_never_posts_again(client, generation):
+    client.submit_answers = [accepted("abc")]
+    pipeline.submit_generation(generation.pk)
+
+    pipeline.submit_generation(generation.pk)
+
+    assert len(client.submits) == 1
+
+
+def test_redelivered_job_finding_a_fresh_submitting_row_leaves_it_alone(client, generation):
+    generation.claim_for_submit()
+
+    pipeline.submit_generation(generation.pk)
+
+    generation.refresh_from_db()
+    assert generation.status == Status.SUBMITTING
+    assert client.submits == []
+
+
+def test_redelivered_job_finding_a_stale_submitting_row_needs_attention(client, generation):
+    generation.claim_for_submit()
+    Generation.objects.filter(pk=generation.pk).update(
+        status_changed_at=timezone.now() - timedelta(minutes=10)
+    )
+
+    pipeline.submit_generation(generation.pk)
+
+    generation.refresh_from_db()
+    assert generation.status == Status.NEEDS_ATTENTION
+    assert "billed twice" in generation.failure_reason
+    assert client.submits == []
+
+
+def test_rejected_submit_fails_with_reason_and_message(client, generation):
+    client.submit_answers = [
+        wan_api.SubmitResult(wan_api.SubmitOutcome.REJECTED, reason="ILLEGAL_PROMPT",
+                             message="prompt refused", http_status=400)  # fmt: skip
+    ]
+
+    pipeline.submit_generation(generation.pk)
+
+    generation.refresh_from_db()
+    assert generation.status == Status.FAILED
+    assert generation.failure_reason == "ILLEGAL_PROMPT: prompt refused"
+
+
+def test_refusal_before_acceptance_requeues_after_retry_after(client, generation):
+    client.submit_answers = [
+        wan_api.SubmitResult(wan_api.SubmitOutcome.RETRY_LATER, reason="RATE_LIMIT_EXCEEDED",
+                             retry_after=120, http_status=429)  # fmt: skip
+    ]
+
+    pipeline.submit_generation(generation.pk)
+
+    generation.refresh_from_db()
+    assert generation.status == Status.QUEUED
+    assert generation.due_at >= timezone.now() + timedelta(seconds=110)
+    assert "RATE_LIMIT_EXCEEDED" in generation.failure_reason
+
+
+def test_refusals_give_up_after_the_configured_tries(client, generation, settings):
+    settings.WAN_SUBMIT_MAX_TRIES = 2
+    refusal = wan_api.SubmitResult(wan_api.SubmitOutcome.RETRY_LATER, reason="CREATE_TASK_FAILED",
+                                   http_status=500)  # fmt: skip
+    client.submit_answers = [refusal, refusal]
+
+    for _ in range(2):
+        Generation.objects.filter(pk=generation.pk).update(due_at=timezone.now())
+        pipeline.submit_generation(generation.pk)
+
+    generation.refresh_from_db()
+    assert generation.status == Status.FAILED
+    assert "CREATE_TASK_FAILED" in generation.failure_reason
+    assert len(client.submits) == 2
+
+
+def test_unknown_outcome_needs_attention(client, generation):
+    client.submit_answers = [
+        wan_api.SubmitResult(wan_api.SubmitOutcome.UNKNOWN, message="read timed out")
+    ]
+
+    pipeline.submit_generation(generation.pk)
+
+    generation.refresh_from_db()
+    assert generation.status == Status.NEEDS_ATTENTION
+
+
+def test_queued_row_not_yet_due_is_not_sent(client, generation):
+    Generation.objects.filter(pk=generation.pk).update(due_at=timezone.now() + timedelta(hours=1))
+
+    pipeline.submit_generation(generation.pk)
+
+    assert client.submits == []
+
+
+def test_submit_again_after_needs_attention_posts_once_more(client, generation):
+    client.submit_answers = [
+        wan_api.SubmitResult(wan_api.SubmitOutcome.UNKNOWN, message="reset"),
+        accepted("second"),
+    ]
+    pipeline.submit_generation(generation.pk)
+    generation.refresh_from_db()
+
+    assert generation.submit_again()
+    pipeline.submit_generation(generation.pk)
+
+    generation.refresh_from_db()
+    assert generation.status == Status.SUBMITTED
+    assert len(client.submits) == 2
+
+
+@pytest.fixture
+def submitted(client, generation):
+    client.submit_answers = [accepted("task-1")]
+    pipeline.submit_generation(generation.pk)
+    generation.refresh_from_db()
+    return generation
+
+
+def test_poll_records_progress_and_processing(client, submitted):
+    client.poll_answers = [task(wan_api.TaskStatus.PROCESSING, progress_percent=40, eta_seconds=12)]
+
+    pipeline.poll_generation(submitted.pk)
+
+    submitted.refresh_from_db()
+    assert submitted.status == Status.PROCESSING
+    assert (submitted.progress_percent, submitted.eta_seconds) == (40, 12)
+    assert submitted.due_at > timezone.now()
+
+
+def test_poll_unknown_status_is_not_finished(client, submitted):
+    client.poll_answers = [task(wan_api.TaskStatus.UNKNOWN)]
+
+    pipeline.poll_generation(submitted.pk)
+
+    submitted.refresh_from_db()
+    assert submitted.status == Status.SUBMITTED
+
+
+def test_poll_failed_task_records_the_reason(client, submitted):
+    client.poll_answers = [task(wan_api.TaskStatus.FAILED, reason="NSFW content")]
+
+    pipeline.poll_generation(submitted.pk)
+
+    submitted.refresh_from_db()
+    assert submitted.status == Status.FAILED
+    assert submitted.failure_reason == "NSFW content"
+
+
+def test_poll_success_starts_the_download_with_the_link(client, submitted, monkeypatch):
+    downloads = []
+    monkeypatch.setattr("generations.tasks.enqueue_download", lambda *args: downloads.append(args))
+    video = wan_api.ResultVideo("https://cdn.example/v.mp4?sig=1", 3600, "mp4")
+    client.poll_answers = [task(wan_api.TaskStatus.SUCCEEDED, videos=(video,), seed=77)]
+
+    pipeline.poll_generation(submitted.pk)
+
+    submitted.refresh_from_db()
+    assert submitted.status == Status.DOWNLOADING
+    assert submitted.reported_seed == 77
+    assert downloads == [(submitted.pk, video.url)]
+
+
+def test_success_without_a_video_is_polled_again_then_fails(client, submitted):
+    client.poll_answers = [task(wan_api.TaskStatus.SUCCEEDED)] * 5
+
+    for _ in range(5):
+        pipeline.poll_generation(submitted.pk)
+
+    submitted.refresh_from_db()
+    assert submitted.status == Status.FAILED
+    assert "without a video" in submitted.failure_reason
+
+
+def test_task_not_found_repeatedly_fails(client, submitted):
+    client.poll_answers = [wan_api.PollResult(wan_api.PollOutcome.NOT_FOUND, http_status=404)] * 3
+
+    for _ in range(3):
+        pipeline.poll_generation(submitted.pk)
+
+    submitted.refresh_from_db()
+    assert submitted.status == Status.FAILED
+
+
+def test_transient_poll_errors_back_off_and_keep_the_task(client, submitted):
+    client.poll_answers = [wan_api.PollResult(wan_api.PollOutcome.RETRY_LATER, http_status=502)]
+
+    pipeline.poll_generation(submitted.pk)
+
+    submitted.refresh_from_db()
+    assert submitted.status == Status.SUBMITTED
+    assert submitted.poll_failures == 1
+
+
+def downloading(generation):
+    generation.claim_for_download(reported_seed=5)
+    return generation
+
+
+def write_rendered_video(dest):
+    """What the object store would send: a real MP4 as the simulator renders it."""
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "out.mp4"
+        render_video(Image.open(io.BytesIO(picture_bytes(640, 480))), "480p", target)
+        content = target.read_bytes()
+    dest.write(content)
+    return wan_api.DownloadResult(wan_api.DownloadOutcome.OK, size=len(content),
+                                  sha256=hashlib.sha256(content).hexdigest())  # fmt: skip
+
+
+def test_download_stores_video_and_poster(client, submitted, media_root):
+    downloading(submitted)
+    client.download_answer = write_rendered_video
+
+    pipeline.download_result(submitted.pk, "https://cdn.example/v.mp4")
+
+    submitted.refresh_from_db()
+    assert submitted.status == Status.SUCCEEDED
+    assert submitted.video_duration == pytest.approx(5.06, abs=0.2)
+    assert (media_root / submitted.video.name).stat().st_size == submitted.video_bytes
+    assert (media_root / submitted.poster.name).read_bytes()[:2] == b"\xff\xd8"
+
+
+def test_expired_link_goes_back_to_polling_for_a_fresh_one(client, submitted):
+    downloading(submitted)
+    client.download_answer = lambda dest: wan_api.DownloadResult(wan_api.DownloadOutcome.EXPIRED)
+
+    pipeline.download_result(submitted.pk, "https://cdn.example/v.mp4")
+
+    submitted.refresh_from_db()
+    assert submitted.status == Status.PROCESSING
+    assert submitted.due_at <= timezone.now()
+
+
+def test_link_that_stays_expired_ends_failed_as_result_expired(client, submitted):
+    client.download_answer = lambda dest: wan_api.DownloadResult(wan_api.DownloadOutcome.EXPIRED)
+    for _ in range(3):
+        downloading(submitted)
+        pipeline.download_result(submitted.pk, "https://cdn.example/v.mp4")
+
+    submitted.refresh_from_db()
+    assert submitted.status == Status.FAILED
+    assert "expired" in submitted.failure_reason.lower()
+
+
+def test_a_file_that_is_not_a_video_fails(client, submitted, media_root):
+    downloading(submitted)
+
+    def html_page(dest):
+        dest.write(b"\x00\x00\x00\x18ftypisomnot really a video")
+        return wan_api.DownloadResult(wan_api.DownloadOutcome.OK, size=30, sha256="x")
+
+    client.download_answer = html_page
+
+    pipeline.download_result(submitted.pk, "https://cdn.example/v.mp4")
+
+    submitted.refresh_from_db()
+    assert submitted.status == Status.FAILED
+    assert not submitted.video
+
+
+def test_reconcile_settles_a_submit_interrupted_long_ago(client, generation):
+    generation.claim_for_submit()
+    Generation.objects.filter(pk=generation.pk).update(
+        status_changed_at=timezone.now() - timedelta(minutes=5)
+    )
+
+    assert pipeline.reconcile_stuck_generations() == 1
+
+    generation.refresh_from_db()
+    assert generation.status == Status.NEEDS_ATTENTION
+
+
+def test_reconcile_sends_a_dead_download_back_to_polling(client, submitted, settings):
+    downloading(submitted)
+    Generation.objects.filter(pk=submitted.pk).update(
+        status_changed_at=timezone.now() - timedelta(seconds=settings.Q_CLUSTER["timeout"] + 5)
+    )
+
+    pipeline.reconcile_stuck_generations()
+
+    submitted.refresh_from_db()
+    assert submitted.status == Status.PROCESSING
+
+
+def test_every_state_entered_is_on_the_timeline(client, submitted):
+    statuses = list(submitted.events.values_list("status", flat=True))
+    assert statuses == [Status.QUEUED, Status.SUBMITTING, Status.SUBMITTED]
