@@ -235,26 +235,26 @@ class Generation(models.Model):
 
     # --- transitions -------------------------------------------------------------------
 
-    def _move(self, sources, target, note="", **fields):
-        """Compare-and-set: move to target only if the row is still in one of sources."""
+    def _move(self, sources, target, note="", only_if=None, **fields):
+        """Compare-and-set: move to target only if the row is still in one of sources
+        (and still matches the only_if condition)."""
         now = timezone.now()
+        rows = Generation.objects.filter(pk=self.pk, status__in=sources)
+        if only_if is not None:
+            rows = rows.filter(only_if)
         with transaction.atomic():
-            moved = (
-                Generation.objects.filter(pk=self.pk, status__in=sources).update(
-                    status=target, status_changed_at=now, **fields
-                )
-                == 1
-            )
+            moved = rows.update(status=target, status_changed_at=now, **fields) == 1
             if moved:
                 GenerationEvent.objects.create(generation_id=self.pk, status=target, note=note)
         self.refresh_from_db()
         return moved
 
     def claim_for_submit(self):
-        """queued → submitting, committed before any POST is sent."""
+        """queued → submitting, committed before any POST is sent, and only once due."""
         return self._move(
             [Status.QUEUED],
             Status.SUBMITTING,
+            only_if=Q(due_at__lte=timezone.now()),
             submit_attempts=F("submit_attempts") + 1,
         )
 

@@ -366,3 +366,19 @@ def test_reconcile_sends_a_dead_download_back_to_polling(client, submitted, sett
 def test_every_state_entered_is_on_the_timeline(client, submitted):
     statuses = list(submitted.events.values_list("status", flat=True))
     assert statuses == [Status.QUEUED, Status.SUBMITTING, Status.SUBMITTED]
+
+
+def test_a_job_that_waited_for_the_budget_respects_a_new_backoff(client, generation, monkeypatch):
+    """Another worker was refused meanwhile and set a retry time: this one must not post now."""
+
+    def refused_meanwhile(max_wait):
+        Generation.objects.filter(pk=generation.pk).update(
+            due_at=timezone.now() + timedelta(minutes=1)
+        )
+        return True
+
+    monkeypatch.setattr(pipeline, "reserve_api_request", refused_meanwhile)
+
+    pipeline.submit_generation(generation.pk)
+
+    assert client.submits == []
