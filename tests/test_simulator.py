@@ -1,0 +1,665 @@
+"""The API simulator (wansim) against the contract, over real HTTP. No database needed."""
+
+import io
+import math
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import av
+import pytest
+import requests
+
+from wansim.render import output_size
+from wansim.server import SimConfig, Simulator
+from wansim.tasks import PROCESSING, QUEUED, SUCCEED, Task
+from wansim.testing import StubServer, make_picture, poll_until
+from wansim.validation import SubmitRequest
+
+API_KEY = "sim-key"
+BASELINE = {
+    "api_key": API_KEY,
+    "queue_seconds": 0.1,
+    "process_seconds": 0.3,
+    "video_ttl": 3600,
+    "submit_fault": "",
+    "fail_rate": 0.0,
+    "rate_limit_per_minute": 0,
+    "fetch_timeout": 5.0,
+    "hang_seconds": 60.0,
+}
+AREA_480P = 832 * 480
+AREA_720P = 1280 * 720
+MISSING = object()
+
+
+@pytest.fixture(scope="module")
+def pictures():
+    routes = {
+        "/landscape.png": (200, "image/png", make_picture(640, 480)),
+        "/portrait.jpg": (200, "image/jpeg", make_picture(360, 640, "JPEG")),
+        "/square.png": (200, "image/png", make_picture(300, 300)),
+        "/forbidden.png": (403, "text/plain", b"forbidden"),
+        "/page.html": (200, "text/html", b"<html>not a picture</html>"),
+        "/hook": (200, "application/json", b"{}"),
+        "/hook-down": (503, "text/html", b"<h1>down</h1>"),
+    }
+    with StubServer(routes) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def running_sim():
+    # One simulator per module keeps its render cache warm; each test resets it.
+    with Simulator(SimConfig(port=0, **BASELINE)) as sim:
+        yield sim
+
+
+@pytest.fixture
+def sim(running_sim):
+    running_sim.configure(**BASELINE)
+    running_sim.reset()
+    return running_sim
+
+
+def body(pictures, picture="/landscape.png", **fields) -> dict:
+    payload = {"prompt": "a lighthouse at dusk", "image_url": pictures.url(picture)}
+    payload.update(fields)
+    return {name: value for name, value in payload.items() if value is not MISSING}
+
+
+def submit(sim, payload, key=API_KEY, **kwargs) -> requests.Response:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    return requests.post(
+        f"{sim.base_url}/v3/async/wan-i2v", json=payload, headers=headers, **kwargs
+    )
+
+
+def poll(sim, task_id, key=API_KEY) -> requests.Response:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    return requests.get(
+        f"{sim.base_url}/v3/async/task-result", params={"task_id": task_id}, headers=headers
+    )
+
+
+def run_task(sim, payload) -> list[dict]:
+    response = submit(sim, payload)
+    assert response.status_code == 200, response.text
+    return poll_until(sim.base_url, API_KEY, response.json()["task_id"])
+
+
+def finished_video(sim, payload) -> bytes:
+    answer = run_task(sim, payload)[-1]
+    assert answer["task"]["status"] == SUCCEED, answer["task"]["reason"]
+    response = requests.get(answer["videos"][0]["video_url"])
+    assert response.status_code == 200
+    return response.content
+
+
+def probe(data: bytes) -> dict:
+    with av.open(io.BytesIO(data)) as container:
+        stream = container.streams.video[0]
+        frames = sum(1 for _ in container.decode(stream))
+        return {
+            "codec": stream.codec_context.name,
+            "pix_fmt": stream.codec_context.pix_fmt,
+            "frames": frames,
+            "fps": stream.average_rate,
+            "duration": container.duration / av.time_base,
+            "width": stream.width,
+            "height": stream.height,
+        }
+
+
+def error_of(response: requests.Response) -> tuple[int, str]:
+    payload = response.json()
+    assert set(payload) == {"code", "reason", "message", "metadata"}
+    assert payload["code"] == response.status_code
+    return response.status_code, payload["reason"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe_socket:
+        probe_socket.bind(("127.0.0.1", 0))
+        return probe_socket.getsockname()[1]
+
+
+# --- authentication ----------------------------------------------------------------------------
+
+
+def test_submit_without_key_is_missing_api_key(sim, pictures):
+    assert error_of(submit(sim, body(pictures), key=None)) == (401, "MISSING_API_KEY")
+
+
+def test_submit_with_wrong_key_is_invalid_api_key(sim, pictures):
+    assert error_of(submit(sim, body(pictures), key="nope")) == (403, "INVALID_API_KEY")
+
+
+def test_poll_needs_the_key_too(sim):
+    assert error_of(poll(sim, "x", key=None)) == (401, "MISSING_API_KEY")
+    assert error_of(poll(sim, "x", key="nope")) == (403, "INVALID_API_KEY")
+
+
+# --- validation --------------------------------------------------------------------------------
+
+INVALID_FIELDS = [
+    ({"prompt": MISSING}, "prompt"),
+    ({"prompt": ""}, "prompt"),
+    ({"prompt": "x" * 2001}, "prompt"),
+    ({"prompt": 42}, "prompt"),
+    ({"image_url": MISSING}, "image_url"),
+    ({"image_url": "ftp://example.com/a.png"}, "image_url"),
+    ({"image_url": "a-picture.png"}, "image_url"),
+    ({"negative_prompt": "x" * 2001}, "negative_prompt"),
+    ({"negative_prompt": ["blurry"]}, "negative_prompt"),
+    ({"width": 1000, "height": 480}, "width"),
+    ({"width": "832", "height": 480}, "width"),
+    ({"width": 480, "height": 480}, "height"),
+    ({"width": 1280, "height": 480}, "height"),
+    ({"loras": {"path": "a/b", "scale": 1}}, "loras"),
+    ({"loras": [{"path": "a/b", "scale": 1}] * 4}, "loras"),
+    ({"loras": ["a/b"]}, "loras[0]"),
+    ({"loras": [{"scale": 1}]}, "loras[0].path"),
+    ({"loras": [{"path": "a/b"}]}, "loras[0].scale"),
+    ({"loras": [{"path": "a/b", "scale": 4.5}]}, "loras[0].scale"),
+    ({"loras": [{"path": "a/b", "scale": -0.1}]}, "loras[0].scale"),
+    ({"seed": -2}, "seed"),
+    ({"seed": 10_000_000_000}, "seed"),
+    ({"seed": 1.5}, "seed"),
+    ({"steps": 0}, "steps"),
+    ({"steps": 41}, "steps"),
+    ({"steps": True}, "steps"),
+    ({"guidance_scale": -0.1}, "guidance_scale"),
+    ({"guidance_scale": 10.5}, "guidance_scale"),
+    ({"guidance_scale": "5"}, "guidance_scale"),
+    ({"flow_shift": 0.5}, "flow_shift"),
+    ({"flow_shift": 11}, "flow_shift"),
+    ({"enable_safety_checker": "yes"}, "enable_safety_checker"),
+    ({"fast_mode": 1}, "fast_mode"),
+    ({"extra": "webhook"}, "extra"),
+    ({"extra": {"webhook": "https://example.com/hook"}}, "extra.webhook"),
+    ({"extra": {"webhook": {"url": "ftp://example.com/hook"}}}, "extra.webhook.url"),
+]
+
+
+@pytest.mark.parametrize(("fields", "name"), INVALID_FIELDS)
+def test_invalid_field_is_invalid_request_body_naming_it(sim, pictures, fields, name):
+    response = submit(sim, body(pictures, **fields))
+    assert error_of(response) == (400, "INVALID_REQUEST_BODY")
+    assert response.json()["message"].startswith(f"{name}:")
+    assert sim.stats()["tasks"] == {}
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]", b""])
+def test_body_that_is_not_a_json_object_is_invalid_request_body(sim, raw):
+    response = requests.post(
+        f"{sim.base_url}/v3/async/wan-i2v",
+        data=raw,
+        headers={"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"},
+    )
+    assert error_of(response) == (400, "INVALID_REQUEST_BODY")
+
+
+VALID_EDGES = [
+    {"prompt": "x" * 2000, "negative_prompt": "y" * 2000},
+    {"width": 480, "height": 832},
+    {"width": 720, "height": 1280},
+    {"width": 1280, "height": 720},
+    {"width": 999},  # height missing: both forced to 832x480
+    {"loras": [{"path": "Remade-AI/Painting", "scale": 0}, {"path": "a/b", "scale": 4}] * 1},
+    {"loras": [{"path": "https://civitai.com/api/download/models/1", "scale": 1.5}] * 3},
+    {"seed": -1, "steps": 1, "guidance_scale": 0, "flow_shift": 1},
+    {"seed": 9_999_999_999, "steps": 40, "guidance_scale": 10, "flow_shift": 10},
+    {"enable_safety_checker": False, "fast_mode": True, "negative_prompt": None},
+    {"extra": {"webhook": {"url": "https://example.com/hook"}}, "unknown_field": 1},
+]
+
+
+@pytest.mark.parametrize("fields", VALID_EDGES)
+def test_valid_edge_values_are_accepted(sim, pictures, fields):
+    sim.configure(queue_seconds=60)  # never processed: the reset of the next test forgets it
+    response = submit(sim, body(pictures, **fields))
+    assert response.status_code == 200, response.text
+    assert set(response.json()) == {"task_id"}
+
+
+# --- lifecycle ---------------------------------------------------------------------------------
+
+
+def test_task_goes_queued_then_processing_then_succeed(sim, pictures):
+    sim.configure(queue_seconds=0.3, process_seconds=1.0)
+    answers = run_task(sim, body(pictures))
+    statuses = [answer["task"]["status"] for answer in answers]
+    assert statuses[0] == QUEUED and statuses[-1] == SUCCEED
+    assert PROCESSING in statuses
+    order = [QUEUED, PROCESSING, SUCCEED]
+    assert [order.index(status) for status in statuses] == sorted(order.index(s) for s in statuses)
+    progress = [answer["task"]["progress_percent"] for answer in answers]
+    etas = [answer["task"]["eta"] for answer in answers]
+    assert progress == sorted(progress) and progress[0] == 0 and progress[-1] == 100
+    assert len(set(progress)) > 3
+    assert etas == sorted(etas, reverse=True) and etas[-1] == 0
+    assert all(answer["videos"] == [] for answer in answers[:-1])
+
+
+def test_progress_rises_and_eta_falls_with_time():
+    task = Task(SubmitRequest("p", "http://x/a.png"), 2, 10, 5, submitted_at=1000.0)
+    assert _progress_eta(task, 1000.5) == (0, 12)
+    assert _progress_eta(task, 1001.5) == (0, 11)
+    task.status, task.started_at = PROCESSING, 1002.0
+    assert _progress_eta(task, 1005.0) == (30, 7)
+    assert _progress_eta(task, 1011.0) == (90, 1)
+    # A render running past its planned time never looks finished, and never goes backwards.
+    assert _progress_eta(task, 1020.0) == (99, 1)
+    assert _progress_eta(task, 1004.0) == (99, 1)
+
+
+def _progress_eta(task: Task, now: float) -> tuple[int, int]:
+    answer = task.result_body("", 3600, now=now)["task"]
+    return answer["progress_percent"], answer["eta"]
+
+
+def test_queued_answer_has_the_contract_shape(sim, pictures):
+    sim.configure(queue_seconds=60)
+    task_id = submit(sim, body(pictures, seed=1234)).json()["task_id"]
+    answer = poll(sim, task_id).json()
+    assert set(answer) == {"task", "videos", "images", "audios", "extra"}
+    eta = answer["task"]["eta"]
+    assert 60 <= eta <= 61  # 60 s of queue plus 0.3 s of processing, rounded up
+    assert answer["task"] == {
+        "task_id": task_id,
+        "task_type": "WAN_IMG_TO_VIDEO",
+        "status": QUEUED,
+        "reason": "",
+        "eta": eta,
+        "progress_percent": 0,
+    }
+    assert answer["videos"] == answer["images"] == answer["audios"] == []
+    assert answer["extra"]["seed"] == "1234"
+    assert answer["extra"]["enable_nsfw_detection"] is False
+    debug = answer["extra"]["debug_info"]
+    assert debug["request_info"] == ""
+    assert abs(int(debug["submit_time_ms"]) - time.time() * 1000) < 5000
+    assert debug["execute_time_ms"] == debug["complete_time_ms"] == "0"
+
+
+def test_random_seed_is_reported_when_minus_one_is_asked(sim, pictures):
+    sim.configure(queue_seconds=60)
+    task_id = submit(sim, body(pictures, seed=-1)).json()["task_id"]
+    seed = poll(sim, task_id).json()["extra"]["seed"]
+    assert seed.isdigit()
+
+
+def test_succeeded_answer_has_one_mp4_video_and_all_times(sim, pictures):
+    answer = run_task(sim, body(pictures))[-1]
+    assert answer["task"]["progress_percent"] == 100 and answer["task"]["eta"] == 0
+    [video] = answer["videos"]
+    assert video["video_type"] == "mp4"
+    assert video["video_url_ttl"] == "3600"
+    times = answer["extra"]["debug_info"]
+    assert int(times["submit_time_ms"]) <= int(times["execute_time_ms"])
+    assert int(times["execute_time_ms"]) <= int(times["complete_time_ms"])
+
+
+@pytest.mark.parametrize(
+    ("fields", "prompt", "eta"),
+    [
+        ({}, "plain", 5 + 4),
+        ({"width": 1280, "height": 720}, "plain", 5 + 10),  # 720p takes 2.5x
+        ({"fast_mode": True}, "plain", 5 + 2),  # fast_mode half
+        ({}, "a slow one [sim:slow]", 5 + 16),  # 4x
+    ],
+)
+def test_processing_time_depends_on_clarity_fast_mode_and_slow_marker(
+    sim, pictures, fields, prompt, eta
+):
+    sim.configure(queue_seconds=5, process_seconds=4)
+    task_id = submit(sim, body(pictures, prompt=prompt, **fields)).json()["task_id"]
+    assert poll(sim, task_id).json()["task"]["eta"] == eta
+
+
+def test_unknown_task_is_task_not_found(sim):
+    assert error_of(poll(sim, "no-such-task")) == (404, "TASK_NOT_FOUND")
+
+
+def test_poll_without_task_id_is_invalid_request_body(sim):
+    response = requests.get(
+        f"{sim.base_url}/v3/async/task-result", headers={"Authorization": f"Bearer {API_KEY}"}
+    )
+    assert error_of(response) == (400, "INVALID_REQUEST_BODY")
+
+
+# --- the picture fetch -------------------------------------------------------------------------
+
+
+def test_image_url_answering_403_fails_the_task(sim, pictures):
+    answer = run_task(sim, body(pictures, picture="/forbidden.png"))[-1]
+    assert answer["task"]["status"] == "TASK_STATUS_FAILED"
+    assert answer["task"]["reason"] == (
+        "IMAGE_FETCH_FAILED: could not download image_url (HTTP 403)"
+    )
+    assert answer["videos"] == []
+
+
+def test_unreachable_image_url_fails_the_task(sim):
+    payload = {"prompt": "p", "image_url": f"http://127.0.0.1:{free_port()}/gone.png"}
+    answer = run_task(sim, payload)[-1]
+    assert answer["task"]["status"] == "TASK_STATUS_FAILED"
+    assert answer["task"]["reason"].startswith("IMAGE_FETCH_FAILED: could not download image_url")
+
+
+def test_image_url_that_is_not_a_picture_fails_the_task(sim, pictures):
+    answer = run_task(sim, body(pictures, picture="/page.html"))[-1]
+    assert answer["task"]["status"] == "TASK_STATUS_FAILED"
+    assert answer["task"]["reason"].startswith("IMAGE_FETCH_FAILED: image_url is not a picture")
+
+
+# --- the video ---------------------------------------------------------------------------------
+
+
+def test_480p_video_is_h264_81_frames_at_16_fps_with_the_source_aspect(sim, pictures):
+    video = probe(finished_video(sim, body(pictures, picture="/landscape.png")))
+    assert video["codec"] == "h264" and video["pix_fmt"] == "yuv420p"
+    assert video["frames"] == 81
+    assert video["fps"] == 16
+    assert video["duration"] == pytest.approx(5.06, abs=0.02)
+    assert video["width"] / video["height"] == pytest.approx(640 / 480, rel=0.03)
+    assert video["width"] * video["height"] == pytest.approx(AREA_480P, rel=0.05)
+    assert video["width"] % 16 == 0 and video["height"] % 16 == 0
+
+
+def test_portrait_source_gives_a_portrait_480p_video(sim, pictures):
+    video = probe(finished_video(sim, body(pictures, picture="/portrait.jpg")))
+    assert video["width"] / video["height"] == pytest.approx(360 / 640, rel=0.03)
+    assert video["width"] * video["height"] == pytest.approx(AREA_480P, rel=0.05)
+
+
+def test_missing_height_renders_480p(sim, pictures):
+    video = probe(finished_video(sim, body(pictures, width=1280)))
+    assert video["width"] * video["height"] == pytest.approx(AREA_480P, rel=0.05)
+
+
+@pytest.mark.live
+def test_720p_video_of_a_square_source_is_square(sim, pictures):
+    payload = body(pictures, picture="/square.png", width=720, height=1280)
+    video = probe(finished_video(sim, payload))
+    assert (video["width"], video["height"]) == (960, 960)
+    assert video["frames"] == 81
+
+
+def test_video_has_its_moov_atom_before_mdat(sim, pictures):
+    data = finished_video(sim, body(pictures))
+    assert 0 <= data.find(b"moov") < data.find(b"mdat")
+
+
+def test_video_link_needs_no_key_and_sends_type_and_length(sim, pictures):
+    answer = run_task(sim, body(pictures))[-1]
+    response = requests.get(answer["videos"][0]["video_url"])
+    assert response.headers["Content-Type"] == "video/mp4"
+    assert int(response.headers["Content-Length"]) == len(response.content) > 1000
+
+
+def test_video_link_is_refused_once_expired(sim, pictures):
+    sim.configure(video_ttl=1)
+    answer = run_task(sim, body(pictures))[-1]
+    url = answer["videos"][0]["video_url"]
+    assert answer["videos"][0]["video_url_ttl"] == "1"
+    assert requests.get(url).status_code == 200
+    expires = int(parse_qs(urlsplit(url).query)["expires"][0])
+    time.sleep(max(0.0, expires - time.time() + 0.1))
+    assert error_of(requests.get(url)) == (403, "ACCESS_DENIED")
+
+
+@pytest.mark.parametrize("part", ["signature", "expires", "task"])
+def test_tampered_video_link_is_refused(sim, pictures, part):
+    url = run_task(sim, body(pictures))[-1]["videos"][0]["video_url"]
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    expires, signature = query["expires"][0], query["signature"][0]
+    path = parts.path
+    if part == "signature":
+        signature = ("0" if signature[0] != "0" else "1") + signature[1:]
+    elif part == "expires":
+        expires = str(int(expires) + 3600)
+    else:
+        first = len("/sim/videos/")
+        path = path[:first] + ("0" if path[first] != "0" else "1") + path[first + 1 :]
+    tampered = f"{sim.base_url}{path}?expires={expires}&signature={signature}"
+    assert error_of(requests.get(tampered))[0] == 403
+
+
+def test_each_poll_signs_a_fresh_link(sim, pictures):
+    task_id = run_task(sim, body(pictures))[-1]["task"]["task_id"]
+    sim.configure(video_ttl=7200)
+    url = poll(sim, task_id).json()["videos"][0]["video_url"]
+    expires = int(parse_qs(urlsplit(url).query)["expires"][0])
+    assert expires == pytest.approx(time.time() + 7200, abs=5)
+    assert requests.get(url).status_code == 200
+
+
+# --- prompt markers ----------------------------------------------------------------------------
+
+
+def test_fail_marker_fails_the_task_with_the_safety_reason(sim, pictures):
+    answer = run_task(sim, body(pictures, prompt="a cat [sim:fail]"))[-1]
+    assert answer["task"]["status"] == "TASK_STATUS_FAILED"
+    assert answer["task"]["reason"] == "The content was refused by the safety checker"
+    assert answer["videos"] == []
+
+
+def test_fail_marker_can_carry_its_own_reason(sim, pictures):
+    answer = run_task(sim, body(pictures, prompt="[sim:fail=GPU fell over] a cat"))[-1]
+    assert answer["task"]["reason"] == "GPU fell over"
+
+
+@pytest.mark.parametrize(
+    ("prompt", "status", "reason"),
+    [
+        ("a cat [sim:reject]", 400, "ILLEGAL_PROMPT"),
+        ("a cat [SIM:Reject] on a roof", 400, "ILLEGAL_PROMPT"),
+        ("a cat [sim:balance]", 400, "BILLING_BALANCE_NOT_ENOUGH"),
+        ("a cat [sim:500]", 500, "CREATE_TASK_FAILED"),
+        ("a cat [sim:429]", 429, "RATE_LIMIT_EXCEEDED"),
+    ],
+)
+def test_submit_markers_refuse_without_creating_a_task(sim, pictures, prompt, status, reason):
+    for _ in range(3):
+        assert error_of(submit(sim, body(pictures, prompt=prompt))) == (status, reason)
+    assert sim.stats()["tasks"] == {}
+
+
+def test_counted_429_marker_refuses_only_the_first_submits_of_that_prompt(sim, pictures):
+    prompt = "a dog [sim:429x2]"
+    codes = [submit(sim, body(pictures, prompt=prompt)).status_code for _ in range(3)]
+    assert codes == [429, 429, 200]
+    assert submit(sim, body(pictures, prompt="another [sim:429x2]")).status_code == 429
+
+
+def test_counted_500_marker_then_accepts(sim, pictures):
+    codes = [submit(sim, body(pictures, prompt="[sim:500x1]")).status_code for _ in range(2)]
+    assert codes == [500, 200]
+
+
+def test_retry_after_suffix_sets_the_header(sim, pictures):
+    response = submit(sim, body(pictures, prompt="a dog [sim:429x1:retry-after=2]"))
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "2"
+
+
+def test_timeout_marker_creates_the_task_but_never_answers(sim, pictures):
+    with pytest.raises(requests.ReadTimeout):
+        submit(sim, body(pictures, prompt="[sim:timeout] a cat"), timeout=(2, 0.5))
+    [entry] = sim.stats()["submits"]
+    assert entry["fault"] == "timeout" and entry["status_code"] is None
+    assert entry["task_id"] in sim.stats()["tasks"]
+
+
+def test_drop_marker_creates_the_task_and_closes_the_connection(sim, pictures):
+    with pytest.raises(requests.ConnectionError):
+        submit(sim, body(pictures, prompt="[sim:drop] a cat"), timeout=5)
+    [entry] = sim.stats()["submits"]
+    assert entry["fault"] == "drop" and entry["status_code"] is None
+    assert entry["task_id"] in sim.stats()["tasks"]
+
+
+# --- webhooks ----------------------------------------------------------------------------------
+
+
+def webhook_events(stub, task_id, count, timeout=5.0) -> list[tuple[str, dict]]:
+    """The webhook POSTs the stub received for this task, once there are count of them."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        events = [post for post in stub.posts if post[1]["payload"]["task"]["task_id"] == task_id]
+        if len(events) >= count:
+            return events
+        time.sleep(0.05)
+    raise TimeoutError(f"fewer than {count} webhook calls for {task_id}")
+
+
+def test_webhook_receives_the_result_when_the_task_ends(sim, pictures):
+    payload = body(pictures, extra={"webhook": {"url": pictures.url("/hook")}})
+    task_id = run_task(sim, payload)[-1]["task"]["task_id"]
+    [(path, event)] = webhook_events(pictures, task_id, 1)
+    assert path == "/hook"
+    assert event["event_type"] == "ASYNC_TASK_RESULT"
+    assert event["payload"]["task"]["status"] == SUCCEED
+    assert requests.get(event["payload"]["videos"][0]["video_url"]).status_code == 200
+
+
+def test_webhook_is_retried_while_the_receiver_fails(sim, pictures):
+    payload = body(
+        pictures, prompt="[sim:fail]", extra={"webhook": {"url": pictures.url("/hook-down")}}
+    )
+    task_id = run_task(sim, payload)[-1]["task"]["task_id"]
+    events = webhook_events(pictures, task_id, 2)
+    assert all(event["payload"]["task"]["status"] == "TASK_STATUS_FAILED" for _, event in events)
+    assert [call["status_code"] for call in sim.stats()["webhooks"]][:2] == [503, 503]
+
+
+# --- control endpoints -------------------------------------------------------------------------
+
+
+def configure(sim, **settings) -> requests.Response:
+    return requests.post(f"{sim.base_url}/sim/config", json=settings)
+
+
+def test_configured_submit_fault_applies_to_every_prompt(sim, pictures):
+    response = configure(sim, submit_fault="500")
+    assert response.status_code == 200 and response.json()["submit_fault"] == "500"
+    assert error_of(submit(sim, body(pictures))) == (500, "CREATE_TASK_FAILED")
+    assert error_of(submit(sim, body(pictures, prompt="other"))) == (500, "CREATE_TASK_FAILED")
+
+
+def test_configured_submit_fault_can_be_counted(sim, pictures):
+    configure(sim, submit_fault="429x1:retry-after=3")
+    first = submit(sim, body(pictures))
+    assert first.status_code == 429 and first.headers["Retry-After"] == "3"
+    assert submit(sim, body(pictures)).status_code == 200
+
+
+def test_fail_rate_one_fails_every_task(sim, pictures):
+    configure(sim, fail_rate=1)
+    answer = run_task(sim, body(pictures))[-1]
+    assert answer["task"]["status"] == "TASK_STATUS_FAILED"
+    assert answer["task"]["reason"] == "The content was refused by the safety checker"
+
+
+def test_rate_limit_per_minute_refuses_with_retry_after(sim, pictures):
+    configure(sim, rate_limit_per_minute=2, queue_seconds=60)
+    codes = [submit(sim, body(pictures)).status_code for _ in range(2)]
+    refused = submit(sim, body(pictures))
+    assert codes == [200, 200]
+    assert error_of(refused) == (429, "RATE_LIMIT_EXCEEDED")
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{"port": 1}, {"fail_rate": 2}, {"queue_seconds": "soon"}, {"submit_fault": "nonsense"}],
+)
+def test_bad_config_is_refused(sim, settings):
+    assert error_of(configure(sim, **settings)) == (400, "INVALID_REQUEST_BODY")
+
+
+def test_config_can_be_read(sim):
+    config = requests.get(f"{sim.base_url}/sim/config").json()
+    assert config["queue_seconds"] == 0.1 and config["video_ttl"] == 3600
+
+
+def test_stats_count_submits_polls_and_downloads(sim, pictures):
+    answers = run_task(sim, body(pictures))
+    requests.get(answers[-1]["videos"][0]["video_url"])
+    submit(sim, body(pictures, prompt="[sim:429]"))
+    stats = requests.get(f"{sim.base_url}/sim/stats").json()
+    task_id = answers[-1]["task"]["task_id"]
+    assert [(s["status_code"], s["task_id"]) for s in stats["submits"]] == [
+        (200, task_id),
+        (429, None),
+    ]
+    assert stats["submits"][0]["prompt"] == "a lighthouse at dusk"
+    assert stats["submits"][0]["image_url"] == pictures.url("/landscape.png")
+    assert stats["submits"][0]["at"] == pytest.approx(time.time(), abs=30)
+    assert stats["tasks"] == {task_id: SUCCEED}
+    assert stats["polls"] == len(answers)
+    assert stats["video_downloads"] == 1
+
+
+def test_reset_forgets_tasks_and_stats(sim, pictures):
+    task_id = submit(sim, body(pictures)).json()["task_id"]
+    assert requests.post(f"{sim.base_url}/sim/reset").status_code == 200
+    assert requests.get(f"{sim.base_url}/sim/stats").json() == {
+        "submits": [],
+        "tasks": {},
+        "polls": 0,
+        "video_downloads": 0,
+        "webhooks": [],
+    }
+    assert error_of(poll(sim, task_id)) == (404, "TASK_NOT_FOUND")
+
+
+def test_unknown_path_is_404(sim):
+    assert error_of(requests.get(f"{sim.base_url}/v3/nothing"))[0] == 404
+
+
+# --- the command line --------------------------------------------------------------------------
+
+
+def test_command_line_prints_its_address_and_stops_on_sigterm(tmp_path: Path):
+    env = dict(os.environ, WANSIM_API_KEY="env-key")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wansim", "--port", "0", "--data-dir", str(tmp_path), "--quiet"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        ready, _, _ = select.select([process.stdout], [], [], 15)
+        assert ready, "the simulator printed nothing"
+        line = process.stdout.readline().strip()
+        assert line.startswith("wansim listening on http://127.0.0.1:")
+        base_url = line.rsplit(" ", 1)[1]
+        headers = {"Authorization": "Bearer env-key"}
+        response = requests.post(f"{base_url}/v3/async/wan-i2v", json={}, headers=headers)
+        assert error_of(response) == (400, "INVALID_REQUEST_BODY")  # the key was accepted
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert (tmp_path / "videos").is_dir()
+
+
+def test_frame_size_keeps_the_aspect_at_the_clarity_area():
+    assert output_size((832, 480), "480p") == (832, 480)
+    assert output_size((1280, 720), "720p") == (1280, 720)
+    assert output_size((1000, 1000), "480p") == (624, 624)
+    assert output_size((1000, 1000), "720p") == (960, 960)
+    width, height = output_size((3000, 4000), "720p")
+    assert width / height == pytest.approx(0.75, rel=0.03)
+    assert math.isclose(width * height, AREA_720P, rel_tol=0.05)
