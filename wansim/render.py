@@ -53,6 +53,8 @@ def render_video(
 ) -> tuple[int, int]:
     """Write the MP4 to out_path (atomically) and return its frame size."""
     size = output_size(picture.size, clarity)
+    if picture.mode != "RGB":
+        picture = picture.convert("RGB")  # palette or grey pictures from callers other than ours
     # Work from a copy just large enough for the deepest zoom, so each frame's resize stays cheap;
     # fit() also trims the few pixels by which the rounded frame's aspect differs from the source.
     work = ImageOps.fit(picture, (math.ceil(size[0] * ZOOM_END), math.ceil(size[1] * ZOOM_END)))
