@@ -37,8 +37,12 @@ def generation_json(request, generation):
             "fast_mode": generation.fast_mode,
             "loras": [{"path": lora.path, "scale": lora.scale} for lora in generation.loras.all()],
         },
-        "video_url": absolute(request, "generations:video", generation) if generation.video else None,
-        "poster_url": request.build_absolute_uri(generation.poster.url) if generation.poster else None,
+        "video_url": absolute(request, "generations:video", generation)
+        if generation.video
+        else None,
+        "poster_url": request.build_absolute_uri(generation.poster.url)
+        if generation.poster
+        else None,
         "video_duration": generation.video_duration,
         "video_bytes": generation.video_bytes,
         "video_sha256": generation.video_sha256 or None,

@@ -158,7 +158,9 @@ class GenerationForm(forms.Form):
             raise forms.ValidationError(f"The scale of {path} is not a number.") from error
         low, high = wan_api.LORA_SCALE_RANGE
         if not low <= scale <= high:
-            raise forms.ValidationError(f"The scale of {path} must be between {low:g} and {high:g}.")
+            raise forms.ValidationError(
+                f"The scale of {path} must be between {low:g} and {high:g}."
+            )
         return {"path": path, "scale": scale, "preset": preset}
 
     def find_preset(self, reference):

@@ -276,9 +276,7 @@ class Generation(models.Model):
         )
 
     def mark_needs_attention(self, why):
-        return self._move(
-            [Status.SUBMITTING], Status.NEEDS_ATTENTION, note=why, failure_reason=why
-        )
+        return self._move([Status.SUBMITTING], Status.NEEDS_ATTENTION, note=why, failure_reason=why)
 
     def mark_failed(self, why):
         return self._move(
@@ -438,6 +436,9 @@ class ApiRateLimit(models.Model):
     name = models.CharField(max_length=50, primary_key=True)
     next_slot = models.FloatField(default=0.0)  # unix time of the next free slot
 
+    def __str__(self):
+        return self.name
+
     @classmethod
     def reserve(cls, name, per_minute, max_wait, now):
         """Seconds to wait before the request may go, or None if that would exceed max_wait."""
@@ -458,6 +459,9 @@ class WorkerLease(models.Model):
     name = models.CharField(max_length=50, primary_key=True)
     holder = models.CharField(max_length=64, blank=True)
     expires_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return self.name
 
     @classmethod
     def acquire(cls, name, holder, ttl_seconds):

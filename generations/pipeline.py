@@ -19,8 +19,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from . import media, wan_api
-from .models import Generation, Status, random_media_name
-from .models import ApiRateLimit
+from .models import ApiRateLimit, Generation, Status, random_media_name
 
 log = logging.getLogger(__name__)
 
@@ -116,9 +115,8 @@ def apply_submit_result(generation, result):
         generation.mark_failed(api_error_text(result))
     elif result.outcome == outcome.RETRY_LATER:
         if generation.submit_attempts >= settings.WAN_SUBMIT_MAX_TRIES:
-            generation.mark_failed(
-                f"The API refused {generation.submit_attempts} times; last: {api_error_text(result)}"
-            )
+            tries = generation.submit_attempts
+            generation.mark_failed(f"The API refused {tries} times; last: {api_error_text(result)}")
         else:
             delay = max(result.retry_after or 0, submit_backoff(generation.submit_attempts))
             generation.requeue_submit(
@@ -234,9 +232,7 @@ def download_result(generation_id, video_url):
         return
     with tempfile.NamedTemporaryFile(suffix=".mp4", delete=False) as temporary:
         temporary_path = temporary.name
-        result = api_client().download(
-            video_url, temporary, max_bytes=settings.WAN_MAX_VIDEO_BYTES
-        )
+        result = api_client().download(video_url, temporary, max_bytes=settings.WAN_MAX_VIDEO_BYTES)
     try:
         if result.outcome == wan_api.DownloadOutcome.OK:
             store_video(generation, temporary_path, result)

@@ -32,7 +32,10 @@ def enqueue_submit(generation_id):
 
 def enqueue_download(generation_id, video_url):
     async_task(
-        "generations.tasks.download", generation_id, video_url, task_name=f"download-{generation_id}"
+        "generations.tasks.download",
+        generation_id,
+        video_url,
+        task_name=f"download-{generation_id}",
     )
 
 

@@ -37,7 +37,9 @@ def dashboard(request):
         "lora_rows": range(1, GenerationForm.LORA_ROWS + 1),
         "picked_source": picked_source(form),
     }
-    return render(request, "generations/dashboard.html", context, status=400 if form.errors else 200)
+    return render(
+        request, "generations/dashboard.html", context, status=400 if form.errors else 200
+    )
 
 
 def picked_source(form):
@@ -50,7 +52,9 @@ def picked_source(form):
 @require_GET
 def generation_rows(request):
     generations = recent_generations()
-    response = render(request, "generations/partials/generation_rows.html", {"generations": generations})
+    response = render(
+        request, "generations/partials/generation_rows.html", {"generations": generations}
+    )
     if not any(generation.is_active for generation in generations):
         response.status_code = HttpResponseStopPolling.status_code
     return response
@@ -89,7 +93,9 @@ def submit_generation_again(request, pk):
     generation = owned_generation(request, pk)
     if generation.submit_again():
         enqueue_submit(generation.pk)
-        messages.warning(request, "Submitted again. If the first attempt did reach the API, both are billed.")
+        messages.warning(
+            request, "Submitted again. If the first attempt did reach the API, both are billed."
+        )
     return redirect(generation)
 
 
@@ -122,5 +128,7 @@ def source_link(request, token):
     """The signed, expiring link the API's servers fetch a source picture from."""
     picture = SourceImage.from_signed_token(token)
     if picture is None:
-        return HttpResponse("This link is invalid or has expired.", status=403, content_type="text/plain")
+        return HttpResponse(
+            "This link is invalid or has expired.", status=403, content_type="text/plain"
+        )
     return stored_file_response(request, picture.image.name)

@@ -29,7 +29,9 @@ def upload(width=640, height=480, name="pic.jpg"):
 
 def test_create_with_an_uploaded_picture(api, media_root, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks:
-        response = api("post", "/api/generations/", data={"prompt": "a lighthouse", "image": upload()})
+        response = api(
+            "post", "/api/generations/", data={"prompt": "a lighthouse", "image": upload()}
+        )
 
     assert response.status_code == 201
     body = response.json()
@@ -41,26 +43,36 @@ def test_create_with_an_uploaded_picture(api, media_root, django_capture_on_comm
 
 
 def test_portrait_picture_picks_portrait_size(api, media_root):
-    response = api("post", "/api/generations/",
-                   data={"prompt": "tall", "image": upload(480, 800), "clarity": "720p"})  # fmt: skip
+    response = api(
+        "post",
+        "/api/generations/",
+        data={"prompt": "tall", "image": upload(480, 800), "clarity": "720p"},
+    )
 
     params = response.json()["parameters"]
     assert (params["width"], params["height"]) == (720, 1280)
 
 
 def test_reuse_an_existing_source_image(api, source_image):
-    response = api("post", "/api/generations/", data={"prompt": "again", "source_image": source_image.pk})
+    response = api(
+        "post", "/api/generations/", data={"prompt": "again", "source_image": source_image.pk}
+    )
 
     assert response.status_code == 201
     assert response.json()["source_image"] == source_image.pk
 
 
 def test_loras_by_preset_and_path(api, source_image):
-    preset = LoraPreset.objects.create(name="Painting", path="Remade-AI/Painting", default_scale=0.8)
+    preset = LoraPreset.objects.create(
+        name="Painting", path="Remade-AI/Painting", default_scale=0.8
+    )
     loras = [{"preset": preset.name}, {"path": "Someone/Style", "scale": 2.5}]
 
-    response = api("post", "/api/generations/", data={
-        "prompt": "styled", "source_image": source_image.pk, "loras": json.dumps(loras)})  # fmt: skip
+    response = api(
+        "post",
+        "/api/generations/",
+        data={"prompt": "styled", "source_image": source_image.pk, "loras": json.dumps(loras)},
+    )
 
     assert response.status_code == 201
     assert response.json()["parameters"]["loras"] == [
@@ -120,8 +132,20 @@ def test_detail_has_the_documented_fields(api, source_image, user):
 
     body = api("get", f"/api/generations/{generation.pk}/").json()
 
-    for field in ("id", "status", "progress_percent", "eta", "failure_reason", "api_task_id",
-                  "seed", "parameters", "video_url", "poster_url", "created_at", "finished_at"):  # fmt: skip
+    for field in (
+        "id",
+        "status",
+        "progress_percent",
+        "eta",
+        "failure_reason",
+        "api_task_id",
+        "seed",
+        "parameters",
+        "video_url",
+        "poster_url",
+        "created_at",
+        "finished_at",
+    ):
         assert field in body
     assert body["status"] == Status.QUEUED
 
@@ -152,6 +176,8 @@ def test_session_post_without_csrf_token_is_refused(user, source_image):
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(user)
 
-    response = browser.post("/api/generations/", data={"prompt": "x", "source_image": source_image.pk})
+    response = browser.post(
+        "/api/generations/", data={"prompt": "x", "source_image": source_image.pk}
+    )
 
     assert response.status_code == 403

@@ -33,8 +33,12 @@ def test_exif_is_dropped_and_orientation_applied():
 
 def test_same_pixels_uploaded_twice_reuse_one_row(media_root, user):
     content = picture_bytes()
-    first = SourceImage.objects.store(media.reencode_picture(as_upload(content), 10**7), "a.jpg", user)
-    second = SourceImage.objects.store(media.reencode_picture(as_upload(content), 10**7), "b.jpg", user)
+    first = SourceImage.objects.store(
+        media.reencode_picture(as_upload(content), 10**7), "a.jpg", user
+    )
+    second = SourceImage.objects.store(
+        media.reencode_picture(as_upload(content), 10**7), "b.jpg", user
+    )
     assert first.pk == second.pk
     assert SourceImage.objects.count() == 1
 

@@ -12,7 +12,6 @@ from PIL import Image
 
 from generations import pipeline, wan_api
 from generations.models import Generation, Status
-
 from wansim.render import render_video
 
 from .conftest import picture_bytes
@@ -51,7 +50,9 @@ def client(monkeypatch):
 
 @pytest.fixture
 def generation(source_image, user):
-    return Generation.objects.create_queued(owner=user, source_image=source_image, prompt="a quiet lake")
+    return Generation.objects.create_queued(
+        owner=user, source_image=source_image, prompt="a quiet lake"
+    )
 
 
 def accepted(task_id="task-1"):
@@ -59,8 +60,16 @@ def accepted(task_id="task-1"):
 
 
 def task(status, **fields):
-    values = dict(task_id="task-1", status=status, raw_status="x", reason="", progress_percent=None,
-                  eta_seconds=None, videos=(), seed=None)  # fmt: skip
+    values = dict(
+        task_id="task-1",
+        status=status,
+        raw_status="x",
+        reason="",
+        progress_percent=None,
+        eta_seconds=None,
+        videos=(),
+        seed=None,
+    )
     values.update(fields)
     return wan_api.PollResult(wan_api.PollOutcome.OK, task=wan_api.TaskResult(**values))
 
@@ -113,8 +122,12 @@ def test_redelivered_job_finding_a_stale_submitting_row_needs_attention(client, 
 
 def test_rejected_submit_fails_with_reason_and_message(client, generation):
     client.submit_answers = [
-        wan_api.SubmitResult(wan_api.SubmitOutcome.REJECTED, reason="ILLEGAL_PROMPT",
-                             message="prompt refused", http_status=400)  # fmt: skip
+        wan_api.SubmitResult(
+            wan_api.SubmitOutcome.REJECTED,
+            reason="ILLEGAL_PROMPT",
+            message="prompt refused",
+            http_status=400,
+        )
     ]
 
     pipeline.submit_generation(generation.pk)
@@ -126,8 +139,12 @@ def test_rejected_submit_fails_with_reason_and_message(client, generation):
 
 def test_refusal_before_acceptance_requeues_after_retry_after(client, generation):
     client.submit_answers = [
-        wan_api.SubmitResult(wan_api.SubmitOutcome.RETRY_LATER, reason="RATE_LIMIT_EXCEEDED",
-                             retry_after=120, http_status=429)  # fmt: skip
+        wan_api.SubmitResult(
+            wan_api.SubmitOutcome.RETRY_LATER,
+            reason="RATE_LIMIT_EXCEEDED",
+            retry_after=120,
+            http_status=429,
+        )
     ]
 
     pipeline.submit_generation(generation.pk)
@@ -140,8 +157,9 @@ def test_refusal_before_acceptance_requeues_after_retry_after(client, generation
 
 def test_refusals_give_up_after_the_configured_tries(client, generation, settings):
     settings.WAN_SUBMIT_MAX_TRIES = 2
-    refusal = wan_api.SubmitResult(wan_api.SubmitOutcome.RETRY_LATER, reason="CREATE_TASK_FAILED",
-                                   http_status=500)  # fmt: skip
+    refusal = wan_api.SubmitResult(
+        wan_api.SubmitOutcome.RETRY_LATER, reason="CREATE_TASK_FAILED", http_status=500
+    )
     client.submit_answers = [refusal, refusal]
 
     for _ in range(2):
@@ -284,8 +302,9 @@ def write_rendered_video(dest):
         render_video(Image.open(io.BytesIO(picture_bytes(640, 480))), "480p", target)
         content = target.read_bytes()
     dest.write(content)
-    return wan_api.DownloadResult(wan_api.DownloadOutcome.OK, size=len(content),
-                                  sha256=hashlib.sha256(content).hexdigest())  # fmt: skip
+    return wan_api.DownloadResult(
+        wan_api.DownloadOutcome.OK, size=len(content), sha256=hashlib.sha256(content).hexdigest()
+    )
 
 
 def test_download_stores_video_and_poster(client, submitted, media_root):

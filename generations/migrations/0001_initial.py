@@ -2,13 +2,13 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import generations.models
 from django.conf import settings
 from django.db import migrations, models
 
+import generations.models
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,142 +17,283 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='ApiRateLimit',
+            name="ApiRateLimit",
             fields=[
-                ('name', models.CharField(max_length=50, primary_key=True, serialize=False)),
-                ('next_slot', models.FloatField(default=0.0)),
+                ("name", models.CharField(max_length=50, primary_key=True, serialize=False)),
+                ("next_slot", models.FloatField(default=0.0)),
             ],
         ),
         migrations.CreateModel(
-            name='LoraPreset',
+            name="LoraPreset",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('path', models.CharField(help_text='A Hugging Face repo name (Owner/Name) or a download URL.', max_length=500)),
-                ('default_scale', models.FloatField(default=1.0)),
-                ('notes', models.TextField(blank=True)),
-                ('is_active', models.BooleanField(default=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                (
+                    "path",
+                    models.CharField(
+                        help_text="A Hugging Face repo name (Owner/Name) or a download URL.",
+                        max_length=500,
+                    ),
+                ),
+                ("default_scale", models.FloatField(default=1.0)),
+                ("notes", models.TextField(blank=True)),
+                ("is_active", models.BooleanField(default=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='WorkerLease',
+            name="WorkerLease",
             fields=[
-                ('name', models.CharField(max_length=50, primary_key=True, serialize=False)),
-                ('holder', models.CharField(blank=True, max_length=64)),
-                ('expires_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ("name", models.CharField(max_length=50, primary_key=True, serialize=False)),
+                ("holder", models.CharField(blank=True, max_length=64)),
+                ("expires_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),
         migrations.CreateModel(
-            name='ApiToken',
+            name="ApiToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='api_token', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=64, unique=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="api_token",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Generation',
+            name="Generation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('prompt', models.TextField()),
-                ('negative_prompt', models.TextField(blank=True, default='')),
-                ('width', models.PositiveIntegerField(default=832)),
-                ('height', models.PositiveIntegerField(default=480)),
-                ('seed', models.BigIntegerField(default=-1)),
-                ('steps', models.PositiveSmallIntegerField(default=30)),
-                ('guidance_scale', models.FloatField(default=5.0)),
-                ('flow_shift', models.FloatField(default=5.0)),
-                ('enable_safety_checker', models.BooleanField(default=True)),
-                ('fast_mode', models.BooleanField(default=False)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('submitting', 'Submitting'), ('submitted', 'Submitted'), ('processing', 'Processing'), ('downloading', 'Downloading'), ('succeeded', 'Succeeded'), ('failed', 'Failed'), ('needs_attention', 'Needs attention'), ('canceled', 'Canceled')], db_index=True, default='queued', max_length=20)),
-                ('status_changed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('due_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('api_task_id', models.CharField(blank=True, max_length=128, null=True, unique=True)),
-                ('progress_percent', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('eta_seconds', models.PositiveIntegerField(blank=True, null=True)),
-                ('failure_reason', models.TextField(blank=True)),
-                ('reported_seed', models.BigIntegerField(blank=True, null=True)),
-                ('submit_attempts', models.PositiveIntegerField(default=0)),
-                ('poll_attempts', models.PositiveIntegerField(default=0)),
-                ('poll_failures', models.PositiveIntegerField(default=0)),
-                ('video', models.FileField(blank=True, upload_to='')),
-                ('poster', models.FileField(blank=True, upload_to='')),
-                ('video_duration', models.FloatField(blank=True, null=True)),
-                ('video_bytes', models.BigIntegerField(blank=True, null=True)),
-                ('video_sha256', models.CharField(blank=True, max_length=64)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='generations', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("prompt", models.TextField()),
+                ("negative_prompt", models.TextField(blank=True, default="")),
+                ("width", models.PositiveIntegerField(default=832)),
+                ("height", models.PositiveIntegerField(default=480)),
+                ("seed", models.BigIntegerField(default=-1)),
+                ("steps", models.PositiveSmallIntegerField(default=30)),
+                ("guidance_scale", models.FloatField(default=5.0)),
+                ("flow_shift", models.FloatField(default=5.0)),
+                ("enable_safety_checker", models.BooleanField(default=True)),
+                ("fast_mode", models.BooleanField(default=False)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("submitting", "Submitting"),
+                            ("submitted", "Submitted"),
+                            ("processing", "Processing"),
+                            ("downloading", "Downloading"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                            ("needs_attention", "Needs attention"),
+                            ("canceled", "Canceled"),
+                        ],
+                        db_index=True,
+                        default="queued",
+                        max_length=20,
+                    ),
+                ),
+                ("status_changed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("due_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                (
+                    "api_task_id",
+                    models.CharField(blank=True, max_length=128, null=True, unique=True),
+                ),
+                ("progress_percent", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("eta_seconds", models.PositiveIntegerField(blank=True, null=True)),
+                ("failure_reason", models.TextField(blank=True)),
+                ("reported_seed", models.BigIntegerField(blank=True, null=True)),
+                ("submit_attempts", models.PositiveIntegerField(default=0)),
+                ("poll_attempts", models.PositiveIntegerField(default=0)),
+                ("poll_failures", models.PositiveIntegerField(default=0)),
+                ("video", models.FileField(blank=True, upload_to="")),
+                ("poster", models.FileField(blank=True, upload_to="")),
+                ("video_duration", models.FloatField(blank=True, null=True)),
+                ("video_bytes", models.BigIntegerField(blank=True, null=True)),
+                ("video_sha256", models.CharField(blank=True, max_length=64)),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="generations",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='GenerationEvent',
+            name="GenerationEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('submitting', 'Submitting'), ('submitted', 'Submitted'), ('processing', 'Processing'), ('downloading', 'Downloading'), ('succeeded', 'Succeeded'), ('failed', 'Failed'), ('needs_attention', 'Needs attention'), ('canceled', 'Canceled')], max_length=20)),
-                ('note', models.TextField(blank=True)),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('generation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='generations.generation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("submitting", "Submitting"),
+                            ("submitted", "Submitted"),
+                            ("processing", "Processing"),
+                            ("downloading", "Downloading"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                            ("needs_attention", "Needs attention"),
+                            ("canceled", "Canceled"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("note", models.TextField(blank=True)),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "generation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="generations.generation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['at', 'id'],
+                "ordering": ["at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='PromptPreset',
+            name="PromptPreset",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('prompt', models.TextField()),
-                ('negative_prompt', models.TextField(blank=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                ("prompt", models.TextField()),
+                ("negative_prompt", models.TextField(blank=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='SourceImage',
+            name="SourceImage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('image', models.FileField(upload_to=generations.models.source_upload_to)),
-                ('sha256', models.CharField(max_length=64, unique=True)),
-                ('width', models.PositiveIntegerField()),
-                ('height', models.PositiveIntegerField()),
-                ('original_name', models.CharField(blank=True, max_length=255)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('is_retired', models.BooleanField(default=False)),
-                ('uploaded_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("image", models.FileField(upload_to=generations.models.source_upload_to)),
+                ("sha256", models.CharField(max_length=64, unique=True)),
+                ("width", models.PositiveIntegerField()),
+                ("height", models.PositiveIntegerField()),
+                ("original_name", models.CharField(blank=True, max_length=255)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("is_retired", models.BooleanField(default=False)),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.AddField(
-            model_name='generation',
-            name='source_image',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='generations', to='generations.sourceimage'),
+            model_name="generation",
+            name="source_image",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="generations",
+                to="generations.sourceimage",
+            ),
         ),
         migrations.CreateModel(
-            name='GenerationLora',
+            name="GenerationLora",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField()),
-                ('path', models.CharField(max_length=500)),
-                ('scale', models.FloatField()),
-                ('generation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='loras', to='generations.generation')),
-                ('preset', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='generations.lorapreset')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField()),
+                ("path", models.CharField(max_length=500)),
+                ("scale", models.FloatField()),
+                (
+                    "generation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="loras",
+                        to="generations.generation",
+                    ),
+                ),
+                (
+                    "preset",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="generations.lorapreset",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position'],
-                'constraints': [models.UniqueConstraint(fields=('generation', 'position'), name='one_lora_per_slot')],
+                "ordering": ["position"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("generation", "position"), name="one_lora_per_slot"
+                    )
+                ],
             },
         ),
     ]

@@ -9,7 +9,9 @@ class Command(BaseCommand):
     help = "Create a first admin account when there is no user at all."
 
     def add_arguments(self, parser):
-        parser.add_argument("--username", default=os.environ.get("DJANGO_SUPERUSER_USERNAME", "admin"))
+        parser.add_argument(
+            "--username", default=os.environ.get("DJANGO_SUPERUSER_USERNAME", "admin")
+        )
 
     def handle(self, username, **options):
         users = get_user_model().objects
@@ -22,4 +24,6 @@ class Command(BaseCommand):
         if "DJANGO_SUPERUSER_PASSWORD" in os.environ:
             self.stdout.write("    password: the one in DJANGO_SUPERUSER_PASSWORD")
         else:
-            self.stdout.write(f"    password: {password}   (shown once; change it after logging in)")
+            self.stdout.write(
+                f"    password: {password}   (shown once; change it after logging in)"
+            )

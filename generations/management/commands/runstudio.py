@@ -26,10 +26,14 @@ class Command(BaseCommand):
         commands = {}
         if not settings.WAN_API_KEY:
             commands["simulator"] = [
-                sys.executable, "-m", "wansim",
-                "--port", str(settings.WANSIM_PORT),
-                "--data-dir", str(settings.VAR_DIR / "wansim"),
-            ]  # fmt: skip
+                sys.executable,
+                "-m",
+                "wansim",
+                "--port",
+                str(settings.WANSIM_PORT),
+                "--data-dir",
+                str(settings.VAR_DIR / "wansim"),
+            ]
         commands["cluster"] = [*manage, "qcluster"]
         commands["web"] = [*manage, "runserver", addr, "--noreload"]
         processes = {
@@ -38,7 +42,9 @@ class Command(BaseCommand):
         }
         api = "the simulator" if "simulator" in processes else settings.WAN_API_BASE_URL
         self.stdout.write(
-            self.style.SUCCESS(f"WanStudio is starting on http://{addr}/ (API: {api}). Ctrl-C stops.")
+            self.style.SUCCESS(
+                f"WanStudio is starting on http://{addr}/ (API: {api}). Ctrl-C stops."
+            )
         )
         stopping = []
         for stop_signal in (signal.SIGINT, signal.SIGTERM):
