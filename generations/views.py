@@ -65,7 +65,7 @@ def generation_detail(request, pk):
         Generation.objects.select_related("owner", "source_image"), pk=pk
     )
     template = (
-        "generations/partials/detail_status.html" if request.htmx else "generations/detail.html"
+        "generations/partials/detail_body.html" if request.htmx else "generations/detail.html"
     )
     response = render(request, template, {"generation": generation})
     if request.htmx and not generation.is_active:
