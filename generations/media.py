@@ -8,9 +8,10 @@ from dataclasses import dataclass
 import av
 from PIL import Image, ImageOps
 
-ACCEPTED_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
+ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")  # Pillow's names of the only readers we use
 MIN_SIDE = 256
 MAX_SIDE = 8192
+NOT_A_PICTURE = "This file is not a picture we can read: upload a JPEG, PNG or WebP picture."
 
 
 class PictureError(ValueError):
@@ -28,44 +29,59 @@ class EncodedPicture:
 def reencode_picture(upload, max_bytes):
     """Decode an uploaded JPEG/PNG/WebP and re-encode its pixels as a clean JPEG.
 
+    The content decides, never the name: only Pillow's JPEG, PNG and WebP readers are
+    offered the bytes, so SVG, HTML, PDF or EPS never reach a parser (or Ghostscript).
     Re-encoding drops EXIF (GPS included), ICC profiles and text chunks; the EXIF
     orientation is applied first so the picture looks the way the phone showed it.
     """
-    size = getattr(upload, "size", None)
-    if size is not None and size > max_bytes:
+    size = upload_size(upload)
+    if size > max_bytes:
         raise PictureError(
             f"The file is {size / 1_000_000:.1f} MB; the limit is {max_bytes / 1_000_000:.0f} MB."
         )
     upload.seek(0)
     try:
         with warnings.catch_warnings():
+            # Pillow only warns between its pixel limit and twice it: refuse those too.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(upload) as picture:
-                if picture.format not in ACCEPTED_FORMATS:
-                    raise PictureError("Upload a JPEG, PNG or WebP picture.")
+            with Image.open(upload, formats=list(ACCEPTED_FORMATS)) as picture:
+                check_dimensions(*picture.size)  # from the header, before any pixel is decoded
                 picture.load()
                 upright = ImageOps.exif_transpose(picture)
     except PictureError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise PictureError("The picture has too many pixels to process safely.") from error
-    except (OSError, SyntaxError, ValueError) as error:
-        raise PictureError("This file is not a picture we can read (JPEG, PNG or WebP).") from error
+    except (OSError, SyntaxError, ValueError, EOFError) as error:  # OSError: unidentified too
+        raise PictureError(NOT_A_PICTURE) from error
 
     width, height = upright.size
-    if min(width, height) < MIN_SIDE:
-        raise PictureError(
-            f"The picture is {width}×{height}; each side must be at least {MIN_SIDE} pixels."
-        )
-    if max(width, height) > MAX_SIDE:
-        raise PictureError(
-            f"The picture is {width}×{height}; each side must be at most {MAX_SIDE} pixels."
-        )
     rgb = flatten_to_rgb(upright)
     out = io.BytesIO()
     rgb.save(out, format="JPEG", quality=92, optimize=True)
     content = out.getvalue()
     return EncodedPicture(content, width, height, hashlib.sha256(content).hexdigest())
+
+
+def upload_size(upload):
+    """The upload's size in bytes, from Django's count or by seeking to its end."""
+    size = getattr(upload, "size", None)
+    if size is None:
+        upload.seek(0, io.SEEK_END)
+        size = upload.tell()
+    return size
+
+
+def check_dimensions(width, height):
+    if min(width, height) < MIN_SIDE:
+        raise PictureError(
+            f"The picture is {width}×{height} pixels; a video needs at least {MIN_SIDE} pixels "
+            "on each side."
+        )
+    if max(width, height) > MAX_SIDE:
+        raise PictureError(
+            f"The picture is {width}×{height} pixels; each side must be at most {MAX_SIDE} pixels."
+        )
 
 
 def flatten_to_rgb(picture):
