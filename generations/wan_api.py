@@ -7,20 +7,25 @@ result whose outcome says what the caller may safely do next.
 
 import hashlib
 import http.client
+import ipaddress
 import json
 import logging
 import math
 import re
+import socket
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, fields, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from typing import BinaryIO
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
+import urllib3.connection
 import urllib3.exceptions
+from requests.adapters import HTTPAdapter
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +58,7 @@ NOTHING_SENT_ERRORS = (
     requests.exceptions.InvalidHeader,
 )
 MESSAGE_MAX_CHARS = 300
+MAX_REDIRECTS = 3  # for a video link; the API's own endpoints are never redirected
 
 
 # --- parameters ------------------------------------------------------------------------
@@ -461,6 +467,7 @@ class WanClient:
         self._api_key = (api_key or "").strip()  # a key read from a file often ends in "\n"
         self.timeout = (connect_timeout, read_timeout)
         self.session = session or requests.Session()
+        self.download_session = public_only_session(trusted_origin=self.base_url)
 
     def __repr__(self):
         return f"WanClient({self.base_url!r})"
@@ -562,17 +569,32 @@ class WanClient:
     def download(
         self, url: str, dest: BinaryIO, *, max_bytes: int, chunk_size: int = 1 << 20
     ) -> DownloadResult:
-        """Stream a signed video link into dest; OK only for a whole MP4 within max_bytes."""
+        """Stream a signed video link into dest; OK only for a whole MP4 within max_bytes.
+
+        The link comes from the API's answer, so it is not trusted: it is fetched only from
+        public addresses (see PublicOnlyAdapter), through at most MAX_REDIRECTS redirects.
+        """
         try:
-            with self.session.get(
-                url,
-                stream=True,
-                timeout=self.timeout,
-                # A signed object-store link carries its own authority: never send the key.
-                headers={"Authorization": None, "Accept-Encoding": "identity"},
-            ) as response:
-                refusal = judge_video_answer(response, max_bytes)
-                return refusal or stream_video(response, dest, max_bytes, chunk_size)
+            for _ in range(MAX_REDIRECTS + 1):
+                if not is_web_url(url):
+                    return invalid_video("the video link is not an http(s) URL", "")
+                with self.download_session.get(
+                    url,
+                    stream=True,
+                    timeout=self.timeout,
+                    allow_redirects=False,  # followed below, each hop checked again
+                    # A signed object-store link carries its own authority: never send the key.
+                    headers={"Authorization": None, "Accept-Encoding": "identity"},
+                ) as response:
+                    if response.is_redirect:
+                        url = urljoin(url, response.headers["Location"])
+                        continue
+                    refusal = judge_video_answer(response, max_bytes)
+                    return refusal or stream_video(response, dest, max_bytes, chunk_size)
+            return invalid_video(f"more than {MAX_REDIRECTS} redirects", "")
+        except AddressNotAllowed as error:
+            log.warning("Refused to fetch a video link: %s", error)
+            return invalid_video(self.clean(str(error)), "")
         except NETWORK_ERRORS as error:
             message = self.clean(f"download failed: {describe(error)}")
             return DownloadResult(DownloadOutcome.RETRY_LATER, message=message)
@@ -638,3 +660,116 @@ def is_not_video(content_type: str) -> bool:
     """An explicit text, HTML, JSON or XML type: an error page, not a video."""
     mime = content_type.split(";")[0].strip().lower()
     return mime.startswith("text/") or mime.endswith(("/json", "+json", "/xml", "+xml"))
+
+
+# --- fetching only from public addresses -----------------------------------------------
+
+
+class AddressNotAllowed(Exception):
+    """A link led to a loopback, private or otherwise non-public address.
+
+    Not an OSError, so neither urllib3 nor requests retries or rewraps it.
+    """
+
+
+def is_public_address(address: str) -> bool:
+    """True only for a globally routable unicast address."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if ip.version == 6:
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is not None and not is_public_address(str(embedded)):
+            return False
+    return ip.is_global and not ip.is_multicast
+
+
+def connect_to_public_address(host, port, timeout, source_address=None, socket_options=None):
+    """Resolve host once, refuse if any of its addresses is not public, connect to those.
+
+    Checking at connect time, on the very addresses connected to, leaves no gap for a DNS
+    answer that changes between a check and the connection.
+    """
+    infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
+    for *_, sockaddr in infos:
+        if not is_public_address(sockaddr[0]):
+            raise AddressNotAllowed(f"{host} resolves to {sockaddr[0]}, not a public address")
+    error = None
+    for family, kind, proto, _, sockaddr in infos:
+        sock = socket.socket(family, kind, proto)
+        try:
+            for option in socket_options or ():
+                sock.setsockopt(*option)
+            if isinstance(timeout, int | float):  # else urllib3's "default" sentinel
+                sock.settimeout(timeout)
+            if source_address:
+                sock.bind(source_address)
+            sock.connect(sockaddr)
+            return sock
+        except OSError as failure:
+            error = failure
+            sock.close()
+    raise error or OSError(f"{host} has no address")
+
+
+class PublicOnlyConnectionMixin:
+    def _new_conn(self):
+        try:
+            return connect_to_public_address(
+                self._dns_host, self.port, self.timeout, self.source_address, self.socket_options
+            )
+        except socket.gaierror as error:
+            raise urllib3.exceptions.NameResolutionError(self.host, self, error) from error
+        except TimeoutError as error:
+            raise urllib3.exceptions.ConnectTimeoutError(
+                self, f"Connection to {self.host} timed out"
+            ) from error
+        except OSError as error:
+            raise urllib3.exceptions.NewConnectionError(
+                self, f"Failed to establish a new connection: {error}"
+            ) from error
+
+
+class PublicOnlyHTTPConnection(PublicOnlyConnectionMixin, urllib3.connection.HTTPConnection):
+    pass
+
+
+class PublicOnlyHTTPSConnection(PublicOnlyConnectionMixin, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class PublicOnlyHTTPConnectionPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = PublicOnlyHTTPConnection
+
+
+class PublicOnlyHTTPSConnectionPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = PublicOnlyHTTPSConnection
+
+
+class PublicOnlyAdapter(HTTPAdapter):
+    """requests' adapter whose every new connection goes only to a public address."""
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": PublicOnlyHTTPConnectionPool,
+            "https": PublicOnlyHTTPSConnectionPool,
+        }
+
+
+def public_only_session(trusted_origin: str = "") -> requests.Session:
+    """A session for links found in answers: public addresses only, no proxies from the
+    environment (a proxy would connect on our behalf, unchecked).
+
+    trusted_origin (the configured API base URL) is exempt: it is trusted by configuration,
+    which is how a simulator on loopback serves its videos.
+    """
+    session = requests.Session()
+    session.trust_env = False
+    session.mount("http://", PublicOnlyAdapter())
+    session.mount("https://", PublicOnlyAdapter())
+    if trusted_origin:
+        parts = urlsplit(trusted_origin)
+        session.mount(f"{parts.scheme}://{parts.netloc}/", HTTPAdapter())
+    return session

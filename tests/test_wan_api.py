@@ -850,7 +850,8 @@ def test_download_trouble_is_retry_later(api, client, reply):
 
 def test_download_connection_refused_is_retry_later_and_hides_the_signature(closed_port):
     url = f"http://127.0.0.1:{closed_port}/v.mp4?X-Amz-Signature=secret-signature"
-    result = WanClient("http://api.test", API_KEY).download(url, io.BytesIO(), max_bytes=100)
+    client = WanClient(f"http://127.0.0.1:{closed_port}", API_KEY)
+    result = client.download(url, io.BytesIO(), max_bytes=100)
     assert result.outcome == DownloadOutcome.RETRY_LATER
     assert "secret-signature" not in result.message
 
