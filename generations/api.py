@@ -46,6 +46,9 @@ def generation_json(request, generation):
         "video_duration": generation.video_duration,
         "video_bytes": generation.video_bytes,
         "video_sha256": generation.video_sha256 or None,
+        "estimated_cost": str(generation.estimated_cost) if generation.estimated_cost else None,
+        "review_state": generation.review_state,
+        "review_note": generation.review_note,
         "created_at": generation.created_at.isoformat(),
         "finished_at": generation.finished_at.isoformat() if generation.finished_at else None,
     }
@@ -58,22 +61,35 @@ def absolute(request, route, generation):
 @api_login_required
 @require_http_methods(["GET", "POST"])
 def generations(request):
+    if not request.user.has_perm("generations.view_generation"):
+        return forbidden()
     if request.method == "POST":
+        if not request.user.has_perm("generations.add_generation"):
+            return forbidden()
         form = GenerationForm(request.POST, request.FILES, user=request.user)
         if not form.is_valid():
             return JsonResponse({"errors": form_errors(form)}, status=400)
         generation = form.save(owner=request.user)
         return JsonResponse(generation_json(request, generation), status=201)
     limit = bounded_limit(request.GET.get("limit"))
-    rows = Generation.objects.select_related("owner").prefetch_related("loras")[:limit]
+    rows = Generation.objects.visible_to(request.user).select_related("owner")
+    rows = rows.prefetch_related("loras")[:limit]
     return JsonResponse({"results": [generation_json(request, row) for row in rows]})
 
 
 @api_login_required
 @require_GET
 def generation(request, pk):
-    row = get_object_or_404(Generation.objects.select_related("owner"), pk=pk)
+    if not request.user.has_perm("generations.view_generation"):
+        return forbidden()
+    row = get_object_or_404(
+        Generation.objects.visible_to(request.user).select_related("owner"), pk=pk
+    )
     return JsonResponse(generation_json(request, row))
+
+
+def forbidden():
+    return JsonResponse({"error": "Your role does not allow this."}, status=403)
 
 
 def form_errors(form):

@@ -7,12 +7,17 @@ class GenerationsConfig(AppConfig):
     verbose_name = "Generations"
 
     def ready(self):
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import m2m_changed, post_save
         from django_q.signals import post_spawn
 
-        from . import tasks
+        from . import roles, tasks
 
         post_spawn.connect(tasks.on_worker_start, dispatch_uid="generations-worker-start")
         post_migrate.connect(install_schedules, sender=self)
+        user_model = get_user_model()
+        post_save.connect(roles.join_members_on_creation, sender=user_model)
+        m2m_changed.connect(roles.admins_are_staff, sender=user_model.groups.through)
 
 
 def install_schedules(**kwargs):

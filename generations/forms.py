@@ -6,7 +6,7 @@ from django import forms
 from django.conf import settings
 from django.db import transaction
 
-from . import media, wan_api
+from . import costs, media, wan_api
 from .models import Generation, GenerationLora, LoraPreset, SourceImage
 from .tasks import enqueue_submit
 
@@ -181,7 +181,17 @@ class GenerationForm(forms.Form):
         if source is not None:
             self.pick_size(data, source)
         self.check_against_contract(data)
+        if data.get("width") and data.get("height") and not self.errors:
+            self.check_budget(data)
         return data
+
+    def check_budget(self, data):
+        data["estimated_cost"] = costs.estimate(
+            data["width"], data["height"], bool(data.get("fast_mode"))
+        )
+        refusal = costs.budget_of(self.user).refusal(data["estimated_cost"])
+        if refusal:
+            self.add_error(None, refusal)
 
     def pick_size(self, data, source):
         """Width×height chooses the clarity; orientation follows the picture unless given."""
@@ -224,6 +234,7 @@ class GenerationForm(forms.Form):
                 owner=owner,
                 source_image=data["source"],
                 prompt=data["prompt"],
+                estimated_cost=data["estimated_cost"],
                 **self.api_parameters(data),
             )
             GenerationLora.objects.bulk_create(

@@ -16,6 +16,8 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from .storage_links import source_picture_link
+
 SOURCE_LINK_SALT = "generations.source-link"
 
 
@@ -80,6 +82,8 @@ class SourceImage(models.Model):
 
     def signed_url(self):
         """A short-lived public link for the API's servers to fetch this one picture."""
+        if bucket_link := source_picture_link(self.image.name):  # media in S3: presigned
+            return bucket_link
         token = signing.dumps(self.pk, salt=SOURCE_LINK_SALT)
         return settings.PUBLIC_BASE_URL + reverse("generations:source-link", args=[token])
 
@@ -149,7 +153,23 @@ ACTIVE_STATUSES = (
 )
 
 
+class ReviewState(models.TextChoices):
+    PENDING = "pending", "Pending review"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    FLAGGED = "flagged", "Flagged"
+
+
 class GenerationQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Flagged outputs are hidden from the team, not from their owner or admins."""
+        if user.has_perm("generations.view_flagged_generation"):
+            return self
+        return self.exclude(Q(review_state=ReviewState.FLAGGED) & ~Q(owner=user))
+
+    def awaiting_review(self):
+        return self.filter(status=Status.SUCCEEDED, review_state=ReviewState.PENDING)
+
     def create_queued(self, **fields):
         generation = self.create(status=Status.QUEUED, **fields)
         GenerationEvent.objects.create(generation=generation, status=Status.QUEUED)
@@ -210,10 +230,27 @@ class Generation(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    # What the submit was expected to cost, from the price table when it was requested.
+    estimated_cost = models.DecimalField(max_digits=9, decimal_places=4, null=True, blank=True)
+
+    review_state = models.CharField(
+        max_length=10, choices=ReviewState.choices, default=ReviewState.PENDING, db_index=True
+    )
+    review_note = models.TextField(blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
     objects = GenerationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        permissions = [
+            ("review_generation", "Can review generations"),
+            ("view_flagged_generation", "Can see flagged generations of others"),
+            ("manage_studio", "Can manage budgets, pauses and presets"),
+        ]
 
     def __str__(self):
         return f"#{self.pk} {self.prompt[:40]}"
@@ -357,6 +394,28 @@ class Generation(models.Model):
             failure_reason="",
         )
 
+    def review(self, reviewer, state, note=""):
+        """Record a review decision (again, if need be) and its audit entry."""
+        if self.status != Status.SUCCEEDED:
+            return False
+        with transaction.atomic():
+            ReviewEvent.objects.create(
+                generation=self, actor=reviewer, from_state=self.review_state, to_state=state,
+                note=note,
+            )  # fmt: skip
+            self.review_state = state
+            self.review_note = note
+            self.reviewed_by = reviewer
+            self.reviewed_at = timezone.now()
+            self.save(update_fields=["review_state", "review_note", "reviewed_by", "reviewed_at"])
+        return True
+
+    def resolve_needs_attention(self, why):
+        """A person checked the unknown outcome and decided not to submit again."""
+        return self._move(
+            [Status.NEEDS_ATTENTION], Status.CANCELED, note=why, finished_at=timezone.now()
+        )
+
     def retry(self):
         """Start a failed generation over as a new API task."""
         return self._move(
@@ -406,6 +465,74 @@ class GenerationEvent(models.Model):
 
     def __str__(self):
         return f"{self.status} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class ReviewEvent(models.Model):
+    """The audit trail of reviews: who, when, from, to, note. Never edited."""
+
+    generation = models.ForeignKey(
+        Generation, on_delete=models.CASCADE, related_name="review_events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    from_state = models.CharField(max_length=10, choices=ReviewState.choices)
+    to_state = models.CharField(max_length=10, choices=ReviewState.choices)
+    note = models.TextField(blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.from_state} → {self.to_state} by {self.actor} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Budget(models.Model):
+    """A person's monthly spending limit; no row (or no limit) means unlimited."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="budget"
+    )
+    monthly_limit = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
+
+    def __str__(self):
+        return f"Budget of {self.user}"
+
+
+class StudioState(models.Model):
+    """Studio-wide switches; one row. Out of API credit pauses every submission."""
+
+    submissions_paused = models.BooleanField(default=False)
+    paused_reason = models.TextField(blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "studio state"
+
+    def __str__(self):
+        return "Submissions paused" if self.submissions_paused else "Submissions running"
+
+    @classmethod
+    def current(cls):
+        state, _ = cls.objects.get_or_create(pk=1)
+        return state
+
+    @classmethod
+    def submissions_are_paused(cls):
+        return cls.objects.filter(pk=1, submissions_paused=True).exists()
+
+    @classmethod
+    def pause(cls, reason):
+        cls.current()
+        cls.objects.filter(pk=1, submissions_paused=False).update(
+            submissions_paused=True, paused_reason=reason, paused_at=timezone.now()
+        )
+
+    @classmethod
+    def resume(cls):
+        cls.current()
+        cls.objects.filter(pk=1).update(submissions_paused=False, paused_reason="", paused_at=None)
 
 
 class ApiToken(models.Model):

@@ -19,11 +19,12 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from . import media, wan_api
-from .models import ApiRateLimit, Generation, Status, random_media_name
+from .models import ApiRateLimit, Generation, Status, StudioState, random_media_name
 
 log = logging.getLogger(__name__)
 
 RATE_LIMIT_NAME = "wan-api"
+OUT_OF_CREDIT = "BILLING_BALANCE_NOT_ENOUGH"
 # Poll answers that said "not found", "success without a video" or an expired link,
 # in a row, before we give up on a task.
 MAX_POLL_TROUBLES = {"not_found": 3, "no_video": 5, "expired": 3}
@@ -90,6 +91,8 @@ def submit_generation(generation_id, max_wait=5.0):
         return
     if generation.status != Status.QUEUED or generation.due_at > timezone.now():
         return
+    if StudioState.submissions_are_paused():
+        return  # out of API credit: everything stays queued until an admin resumes
     try:
         body_params = submit_params(generation)
         wan_api.build_submit_body(body_params)
@@ -111,6 +114,9 @@ def apply_submit_result(generation, result):
         from .tasks import start_dispatcher  # the queue glue; imported late to keep arrows one way
 
         start_dispatcher()
+    elif result.outcome == outcome.REJECTED and result.reason == OUT_OF_CREDIT:
+        StudioState.pause(f"The API account is out of credit ({api_error_text(result)}).")
+        generation.requeue_submit(timezone.now(), "Held: the API account is out of credit")
     elif result.outcome == outcome.REJECTED:
         generation.mark_failed(api_error_text(result))
     elif result.outcome == outcome.RETRY_LATER:
@@ -288,6 +294,8 @@ def file_sha256(path):
 
 def submit_due_generations(limit=10):
     """Queued rows whose retry time has come (new ones are also sent by their own job)."""
+    if StudioState.submissions_are_paused():
+        return
     due = Generation.objects.due_for_submit(timezone.now()).order_by("due_at")
     for generation_id in due.values_list("pk", flat=True)[:limit]:
         submit_generation(generation_id)
@@ -305,9 +313,10 @@ def poll_due_generations(limit=20):
 
 def seconds_until_next_due():
     """How long the dispatcher may sleep; None when nothing waits on the API."""
-    pending = Generation.objects.filter(
-        status__in=(Status.QUEUED, Status.SUBMITTED, Status.PROCESSING)
-    ).order_by("due_at")
+    waiting = [Status.SUBMITTED, Status.PROCESSING]
+    if not StudioState.submissions_are_paused():
+        waiting.append(Status.QUEUED)
+    pending = Generation.objects.filter(status__in=waiting).order_by("due_at")
     first = pending.values_list("due_at", flat=True).first()
     if first is None:
         return None

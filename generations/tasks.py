@@ -10,7 +10,7 @@ from django_q.models import Schedule
 from django_q.tasks import async_task
 
 from . import pipeline
-from .models import WorkerLease
+from .models import StudioState, WorkerLease
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,12 @@ def start_dispatcher():
     """Make sure a dispatcher runs; the lease turns extra starts into no-ops."""
     if WorkerLease.is_free(DISPATCHER):
         async_task("generations.tasks.dispatch", task_name="dispatch")
+
+
+def resume_submissions():
+    """An admin says the API account has credit again: send what waited."""
+    StudioState.resume()
+    start_dispatcher()
 
 
 def submit(generation_id):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, views
+from . import api, review_views, views
 
 app_name = "generations"
 
@@ -12,6 +12,11 @@ urlpatterns = [
     path("generations/<int:pk>/cancel/", views.cancel_generation, name="cancel"),
     path("generations/<int:pk>/submit-again/", views.submit_generation_again, name="submit-again"),
     path("generations/<int:pk>/retry/", views.retry_generation, name="retry"),
+    path("review/", review_views.review_next, name="review-next"),
+    path("review/<int:pk>/", review_views.review, name="review"),
+    path("review/<int:pk>/decide/", review_views.decide, name="review-decide"),
+    path("ledger/", views.ledger, name="ledger"),
+    path("studio/resume/", views.resume, name="resume"),
     path("media/<path:name>", views.media_file, name="media"),
     path("public/source/<str:token>/", views.source_link, name="source-link"),
     path("api/generations/", api.generations, name="api-list"),

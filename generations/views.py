@@ -1,7 +1,8 @@
 """The studio's pages: thin views that call one form or model method and render."""
 
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.decorators import login_not_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -9,20 +10,30 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
+from . import costs
 from .file_responses import stored_file_response
 from .forms import GenerationForm
 from .models import Generation, LoraPreset, SourceImage
-from .tasks import enqueue_submit
+from .tasks import enqueue_submit, resume_submissions
 
 RECENT_LIMIT = 30
 
 
-def recent_generations():
-    return Generation.objects.select_related("owner", "source_image")[:RECENT_LIMIT]
+def recent_generations(user):
+    rows = Generation.objects.visible_to(user).select_related("owner", "source_image")
+    return rows[:RECENT_LIMIT]
 
 
+def visible_generation(request, pk):
+    queryset = Generation.objects.visible_to(request.user).select_related("owner", "source_image")
+    return get_object_or_404(queryset, pk=pk)
+
+
+@permission_required("generations.view_generation", raise_exception=True)
 def dashboard(request):
     if request.method == "POST":
+        if not request.user.has_perm("generations.add_generation"):
+            raise PermissionDenied
         form = GenerationForm(request.POST, request.FILES, user=request.user)
         if form.is_valid():
             generation = form.save(owner=request.user)
@@ -32,8 +43,11 @@ def dashboard(request):
         form = GenerationForm(user=request.user)
     context = {
         "form": form,
-        "generations": recent_generations(),
+        "generations": recent_generations(request.user),
         "lora_presets": LoraPreset.objects.filter(is_active=True),
+        "budget": costs.budget_of(request.user),
+        "prices": costs.price_list(),
+        "currency": settings.WAN_PRICE_CURRENCY,
         "lora_rows": range(1, GenerationForm.LORA_ROWS + 1),
         "picked_source": picked_source(form),
     }
@@ -49,9 +63,10 @@ def picked_source(form):
     return None
 
 
+@permission_required("generations.view_generation", raise_exception=True)
 @require_GET
 def generation_rows(request):
-    generations = recent_generations()
+    generations = recent_generations(request.user)
     response = render(
         request, "generations/partials/generation_rows.html", {"generations": generations}
     )
@@ -60,10 +75,9 @@ def generation_rows(request):
     return response
 
 
+@permission_required("generations.view_generation", raise_exception=True)
 def generation_detail(request, pk):
-    generation = get_object_or_404(
-        Generation.objects.select_related("owner", "source_image"), pk=pk
-    )
+    generation = visible_generation(request, pk)
     template = (
         "generations/partials/detail_body.html" if request.htmx else "generations/detail.html"
     )
@@ -75,7 +89,9 @@ def generation_detail(request, pk):
 
 def owned_generation(request, pk):
     generation = get_object_or_404(Generation, pk=pk)
-    if generation.owner_id != request.user.pk and not request.user.is_staff:
+    if generation.owner_id != request.user.pk and not request.user.has_perm(
+        "generations.change_generation"
+    ):
         raise PermissionDenied
     return generation
 
@@ -107,9 +123,10 @@ def retry_generation(request, pk):
     return redirect(generation)
 
 
+@permission_required("generations.view_generation", raise_exception=True)
 @require_GET
 def generation_video(request, pk):
-    generation = get_object_or_404(Generation, pk=pk)
+    generation = visible_generation(request, pk)
     if not generation.video:
         raise Http404("This generation has no video yet")
     download = request.GET.get("download") == "1"
@@ -117,6 +134,7 @@ def generation_video(request, pk):
     return stored_file_response(request, generation.video.name, download, filename)
 
 
+@permission_required("generations.view_generation", raise_exception=True)
 @require_GET
 def media_file(request, name):
     return stored_file_response(request, name)
@@ -132,3 +150,17 @@ def source_link(request, token):
             "This link is invalid or has expired.", status=403, content_type="text/plain"
         )
     return stored_file_response(request, picture.image.name)
+
+
+@permission_required("generations.manage_studio", raise_exception=True)
+@require_POST
+def resume(request):
+    resume_submissions()
+    messages.success(request, "Submissions resumed. Queued generations are being sent.")
+    return redirect(request.POST.get("next") or "generations:dashboard")
+
+
+@permission_required("generations.manage_studio", raise_exception=True)
+@require_GET
+def ledger(request):
+    return render(request, "generations/ledger.html", {"rows": costs.ledger()})

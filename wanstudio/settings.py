@@ -3,6 +3,7 @@
 Every variable is listed in README.md. Production sets DJANGO_DEBUG=0 and SECRET_KEY.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -90,6 +91,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "generations.context_processors.studio",
             ],
         },
     },
@@ -167,6 +169,13 @@ WAN_SUBMIT_MAX_TRIES = env_int("WAN_SUBMIT_MAX_TRIES", 8)
 WAN_POLL_MIN_SECONDS = env_float("WAN_POLL_MIN_SECONDS", 3.0)
 WAN_POLL_MAX_SECONDS = env_float("WAN_POLL_MAX_SECONDS", 30.0)
 WAN_MAX_VIDEO_BYTES = env_int("WAN_MAX_VIDEO_BYTES", 1024 * 1024 * 1024)
+
+# What one video costs, per clarity and with fast mode; a JSON object in the environment.
+WAN_PRICE_TABLE = json.loads(
+    env_str("WAN_PRICE_TABLE")
+    or '{"480p": "0.20", "480p_fast": "0.12", "720p": "0.40", "720p_fast": "0.25"}'
+)
+WAN_PRICE_CURRENCY = env_str("WAN_PRICE_CURRENCY", "USD")
 
 # django-q2: the ORM broker by default, Redis when REDIS_URL is set. The Generation rows,
 # not the broker, decide what happens: a lost or repeated job is repaired by reconcile.

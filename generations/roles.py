@@ -1,0 +1,28 @@
+"""Roles are groups: member, reviewer, admin (created by migration 0003_roles)."""
+
+from django.contrib.auth.models import Group
+
+MEMBER, REVIEWER, ADMIN = "member", "reviewer", "admin"
+
+
+def join_members_on_creation(sender, instance, created, **kwargs):
+    """A new account can work at once: everyone starts as a member."""
+    if created and not instance.is_superuser:
+        group = Group.objects.filter(name=MEMBER).first()
+        if group:
+            instance.groups.add(group)
+
+
+def admins_are_staff(sender, instance, action, pk_set, **kwargs):
+    """The admin role includes Django's admin site, which needs the staff flag."""
+    if action != "post_add" or not pk_set:
+        return
+    if Group.objects.filter(pk__in=pk_set, name=ADMIN).exists() and not instance.is_staff:
+        instance.is_staff = True
+        instance.save(update_fields=["is_staff"])
+
+
+def assign_role(user, role):
+    """Make user exactly one of the three roles."""
+    user.groups.remove(*Group.objects.filter(name__in=[MEMBER, REVIEWER, ADMIN]))
+    user.groups.add(Group.objects.get(name=role))

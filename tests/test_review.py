@@ -1,0 +1,99 @@
+"""Review workflow: decisions, re-review, the audit trail, and flagged outputs hidden."""
+
+from django.test import Client
+
+from generations.models import Generation, ReviewEvent, ReviewState
+
+
+def signed_in(person):
+    browser = Client()
+    browser.force_login(person)
+    return browser
+
+
+def test_each_decision_is_recorded_in_the_audit_trail(finished, reviewer):
+    browser = signed_in(reviewer)
+    browser.post(f"/review/{finished.pk}/decide/", {"state": "approved", "note": "lovely"})
+    browser.post(f"/review/{finished.pk}/decide/", {"state": "flagged", "note": "on second look"})
+
+    trail = list(
+        ReviewEvent.objects.filter(generation=finished).values_list(
+            "actor__username", "from_state", "to_state", "note"
+        )
+    )
+    assert trail == [
+        ("rui", "pending", "approved", "lovely"),
+        ("rui", "approved", "flagged", "on second look"),
+    ]
+    finished.refresh_from_db()
+    assert (finished.review_state, finished.review_note) == ("flagged", "on second look")
+
+
+def test_review_moves_on_to_the_next_pending(finished, reviewer, source_image, user):
+    second = Generation.objects.create_queued(owner=user, source_image=source_image, prompt="2")
+    Generation.objects.filter(pk=second.pk).update(status="succeeded")
+
+    response = signed_in(reviewer).post(f"/review/{finished.pk}/decide/", {"state": "rejected"})
+
+    assert response["Location"] == "/review/"
+    assert signed_in(reviewer).get("/review/")["Location"] == f"/review/{second.pk}/"
+
+
+def test_queue_shows_progress_and_shortcuts(finished, reviewer):
+    page = signed_in(reviewer).get(f"/review/{finished.pk}/").content.decode()
+    assert "1 of 1 pending" in page
+    assert 'id="approve"' in page and "<kbd>A</kbd>" in page
+    assert "js/review.js" in page
+
+
+def test_unfinished_generation_cannot_be_reviewed(source_image, user, reviewer):
+    generation = Generation.objects.create_queued(owner=user, source_image=source_image, prompt="p")
+    signed_in(reviewer).post(f"/review/{generation.pk}/decide/", {"state": "approved"})
+    generation.refresh_from_db()
+    assert generation.review_state == ReviewState.PENDING
+    assert not ReviewEvent.objects.exists()
+
+
+def test_owner_sees_the_outcome_and_note(finished, reviewer, user):
+    finished.review(reviewer, ReviewState.REJECTED, "the horizon tilts")
+    page = signed_in(user).get(f"/generations/{finished.pk}/").content.decode()
+    assert "Rejected" in page and "the horizon tilts" in page
+
+
+def test_flagged_output_is_hidden_from_the_team(finished, reviewer, other_user):
+    finished.review(reviewer, ReviewState.FLAGGED, "not for use")
+    teammate = signed_in(other_user)
+    assert teammate.get(f"/generations/{finished.pk}/").status_code == 404
+    assert teammate.get(f"/generations/{finished.pk}/video.mp4").status_code == 404
+    assert f"/generations/{finished.pk}/" not in teammate.get("/").content.decode()
+
+
+def test_flagged_output_stays_visible_to_owner_and_admins(finished, reviewer, user, admin_user):
+    finished.review(reviewer, ReviewState.FLAGGED, "not for use")
+    assert signed_in(user).get(f"/generations/{finished.pk}/").status_code == 200
+    assert signed_in(admin_user).get(f"/generations/{finished.pk}/").status_code == 200
+
+
+def test_safety_refusal_shows_the_api_reason(source_image, user):
+    generation = Generation.objects.create_queued(owner=user, source_image=source_image, prompt="p")
+    generation.mark_failed("The content was refused by the safety checker")
+    page = signed_in(user).get(f"/generations/{generation.pk}/").content.decode()
+    assert "refused by the safety checker" in page
+
+
+def test_admin_bulk_approve_records_audit_entries(finished, admin_user):
+    signed_in(admin_user).post(
+        "/admin/generations/generation/",
+        {"action": "approve", "_selected_action": [finished.pk]},
+    )
+    finished.refresh_from_db()
+    assert finished.review_state == ReviewState.APPROVED
+    assert ReviewEvent.objects.get().actor == admin_user
+
+
+def test_admin_change_page_shows_a_preview_and_the_trail(finished, admin_user, reviewer):
+    finished.review(reviewer, ReviewState.APPROVED, "ok")
+    page = signed_in(admin_user).get(f"/admin/generations/generation/{finished.pk}/change/")
+    html = page.content.decode()
+    assert "<video" in html
+    assert "Review audit trail" in html

@@ -1,0 +1,98 @@
+"""The permission matrix: each role × each page, action, API endpoint and media URL."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from generations.models import ApiToken
+
+ANONYMOUS, NO_ROLE, MEMBER, REVIEWER, ADMIN = "anonymous", "no role", "member", "reviewer", "admin"
+ROLES = [ANONYMOUS, NO_ROLE, MEMBER, REVIEWER, ADMIN]
+
+
+@pytest.fixture
+def people(user, reviewer, admin_user):
+    nobody = get_user_model().objects.create_user("nobody", password="a-long-test-password")
+    nobody.groups.clear()
+    return {NO_ROLE: nobody, MEMBER: user, REVIEWER: reviewer, ADMIN: admin_user}
+
+
+def browser_for(role, people):
+    browser = Client()
+    if role != ANONYMOUS:
+        browser.force_login(people[role])
+    return browser
+
+
+def allowed(response):
+    return response.status_code < 300 or (
+        response.status_code in (301, 302) and "/login/" not in response.get("Location", "")
+    )
+
+
+# (description, method, url builder, roles allowed)
+MATRIX = [
+    ("studio page", "get", lambda g: "/", {MEMBER, REVIEWER, ADMIN}),
+    ("generation detail", "get", lambda g: f"/generations/{g.pk}/", {MEMBER, REVIEWER, ADMIN}),
+    ("queue partial", "get", lambda g: "/generations/rows/", {MEMBER, REVIEWER, ADMIN}),
+    ("video file", "get", lambda g: f"/generations/{g.pk}/video.mp4", {MEMBER, REVIEWER, ADMIN}),
+    ("poster file", "get", lambda g: g.poster.url, {MEMBER, REVIEWER, ADMIN}),
+    ("source picture", "get", lambda g: g.source_image.image.url, {MEMBER, REVIEWER, ADMIN}),
+    ("review queue", "get", lambda g: "/review/", {REVIEWER, ADMIN}),
+    ("review page", "get", lambda g: f"/review/{g.pk}/", {REVIEWER, ADMIN}),
+    ("ledger", "get", lambda g: "/ledger/", {ADMIN}),
+    ("admin site", "get", lambda g: "/admin/generations/generation/", {ADMIN}),
+]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("what, method, url, roles", MATRIX, ids=[row[0] for row in MATRIX])
+def test_pages_and_media(role, what, method, url, roles, people, finished):
+    response = getattr(browser_for(role, people), method)(url(finished))
+    assert allowed(response) == (role in roles), (role, what, response.status_code)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_creating_a_generation(role, people, source_image):
+    response = browser_for(role, people).post("/", {"prompt": "x", "source_image": source_image.pk})
+    assert allowed(response) == (role in {MEMBER, REVIEWER, ADMIN}), response.status_code
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_reviewing(role, people, finished):
+    response = browser_for(role, people).post(
+        f"/review/{finished.pk}/decide/", {"state": "approved"}
+    )
+    finished.refresh_from_db()
+    assert (finished.review_state == "approved") == (role in {REVIEWER, ADMIN})
+    assert allowed(response) == (role in {REVIEWER, ADMIN})
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_resuming_submissions(role, people, db):
+    from generations.models import StudioState
+
+    StudioState.pause("out of credit")
+    browser_for(role, people).post("/studio/resume/")
+    assert StudioState.submissions_are_paused() == (role != ADMIN)
+
+
+@pytest.mark.parametrize("role", [NO_ROLE, MEMBER, REVIEWER, ADMIN])
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_json_api_by_token(role, method, people, source_image):
+    key = ApiToken.issue(people[role]).key
+    data = {"prompt": "x", "source_image": source_image.pk} if method == "post" else None
+    response = getattr(Client(), method)(
+        "/api/generations/", data=data, HTTP_AUTHORIZATION=f"Token {key}"
+    )
+    expected = 403 if role == NO_ROLE else (201 if method == "post" else 200)
+    assert response.status_code == expected
+
+
+def test_json_api_logged_out_is_401(db):
+    assert Client().get("/api/generations/").status_code == 401
+    assert Client().post("/api/generations/").status_code == 401
+
+
+def test_admin_role_grants_the_admin_site(admin_user):
+    assert admin_user.is_staff
