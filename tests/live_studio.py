@@ -11,8 +11,12 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import psycopg
+import redis
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +40,11 @@ class LiveStudio:
         self.logs = {}
         self.sim_url = None
         self.token = None
+        # With DATABASE_URL / REDIS_URL naming servers (make test's second pass), each studio
+        # gets a fresh PostgreSQL database and a queue name of its own on the shared Redis.
+        self.postgres = PostgresDatabase.fresh_for(os.environ.get("DATABASE_URL", ""))
+        self.redis_url = os.environ.get("REDIS_URL", "")
+        self.queue_name = f"live-{uuid.uuid4().hex[:10]}"
 
     # --- processes ---------------------------------------------------------------------
 
@@ -59,7 +68,17 @@ class LiveStudio:
         )
         env.pop("WAN_API_KEY", None)
         env.pop("REDIS_URL", None)
+        env.pop("S3_BUCKET", None)  # a test that wants a bucket passes its own
+        env.update(self.scale_out_env())
         env.update({key: str(value) for key, value in self.extra_env.items()})
+        return env
+
+    def scale_out_env(self):
+        env = {}
+        if self.postgres:
+            env["DATABASE_URL"] = self.postgres.url
+        if self.redis_url:
+            env.update(REDIS_URL=self.redis_url, Q_NAME=self.queue_name)
         return env
 
     def spawn(self, name, command):
@@ -88,6 +107,8 @@ class LiveStudio:
         return result.stdout.strip()
 
     def start(self):
+        if self.postgres:
+            self.postgres.create()
         self.start_simulator()
         self.manage("migrate", "--noinput", "-v", "0")
         self.manage("shell", "-c", CREATE_USER)
@@ -127,8 +148,8 @@ class LiveStudio:
         assert "listening on" in line, f"simulator did not start: {line!r}"
         self.sim_url = line.strip().rsplit(" ", 1)[-1]
 
-    def start_cluster(self):
-        return self.spawn("cluster", [sys.executable, "manage.py", "qcluster"])
+    def start_cluster(self, name="cluster"):
+        return self.spawn(name, [sys.executable, "manage.py", "qcluster"])
 
     def kill_cluster(self):
         """SIGKILL the whole cluster (sentinel and workers), as a crash would."""
@@ -150,6 +171,13 @@ class LiveStudio:
                 os.killpg(process.pid, signal.SIGKILL)
         for log in self.logs.values():
             log.close()
+        if self.redis_url:
+            connection = redis.from_url(self.redis_url)
+            leftovers = list(connection.scan_iter(f"django_q:{self.queue_name}:*"))
+            if leftovers:
+                connection.delete(*leftovers)
+        if self.postgres:
+            self.postgres.drop()
 
     # --- the studio's JSON API ---------------------------------------------------------
 
@@ -208,6 +236,30 @@ CREATE_USER = (
     "User.objects.filter(username='maya').exists() or "
     "User.objects.create_user('maya', password='a-long-test-password')"
 )
+
+
+class PostgresDatabase:
+    """A database of its own on the PostgreSQL server DATABASE_URL names, dropped at the end."""
+
+    def __init__(self, server_url):
+        self.name = f"wanstudio_live_{uuid.uuid4().hex[:12]}"
+        self.server_url = server_url
+        self.url = urlsplit(server_url)._replace(path=f"/{self.name}").geturl()
+
+    @classmethod
+    def fresh_for(cls, server_url):
+        return cls(server_url) if server_url.startswith(("postgres:", "postgresql:")) else None
+
+    def execute(self, statement):
+        admin = psycopg.conninfo.make_conninfo(self.server_url, dbname="postgres")
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(statement)
+
+    def create(self):
+        self.execute(f'CREATE DATABASE "{self.name}"')
+
+    def drop(self):
+        self.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
 
 def reachable(url):

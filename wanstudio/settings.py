@@ -100,7 +100,9 @@ TEMPLATES = [
 
 def database_from_env():
     url = env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'wanstudio.sqlite3'}"
-    config = dj_database_url.parse(url, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
+    config = dj_database_url.parse(
+        url, conn_max_age=env_int("DB_CONN_MAX_AGE", 0), conn_health_checks=True
+    )
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at BEGIN,
         # so the cluster's ORM broker and the web app queue for it instead of failing with
@@ -143,6 +145,28 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+# With S3_BUCKET, media lives in an S3-compatible bucket shared by every host: the API fetches
+# source pictures by presigned links, posters are shown by presigned links, and videos are
+# streamed through the studio in byte ranges (docs/deploy.md says why).
+S3_BUCKET = env_str("S3_BUCKET")
+MEDIA_LINK_MAX_AGE = env_int("MEDIA_LINK_MAX_AGE", 3600)
+if S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "generations.object_storage.MediaBucketStorage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env_str("S3_ENDPOINT_URL") or None,
+            "region_name": env_str("S3_REGION", "us-east-1"),
+            # Empty keys fall back to boto3's own chain (AWS_* variables, profiles, roles).
+            "access_key": env_str("S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("S3_SECRET_ACCESS_KEY") or None,
+            "addressing_style": env_str("S3_ADDRESSING_STYLE") or None,
+            "location": env_str("S3_PREFIX"),
+            "signature_version": "s3v4",
+            "querystring_expire": MEDIA_LINK_MAX_AGE,
+            "default_acl": None,
+        },
+    }
 
 # Uploads: pictures above this size are refused before Pillow decodes them.
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
@@ -181,7 +205,8 @@ WAN_PRICE_CURRENCY = env_str("WAN_PRICE_CURRENCY", "USD")
 # not the broker, decide what happens: a lost or repeated job is repaired by reconcile.
 REDIS_URL = env_str("REDIS_URL")
 Q_CLUSTER = {
-    "name": "wanstudio",
+    # Studios sharing one Redis need a name each (Q_CLUSTER_NAME means something else to django-q2).
+    "name": env_str("Q_NAME", "wanstudio"),
     "workers": env_int("Q_WORKERS", 4),
     "timeout": env_int("Q_TIMEOUT", 600),
     "retry": env_int("Q_TIMEOUT", 600) + 60,
