@@ -23,8 +23,14 @@ chromium:
 run: install
 	$(BIN)/python manage.py runstudio
 
+# The whole suite on SQLite; then, when DATABASE_URL / REDIS_URL name servers, the tests that
+# run real processes again on PostgreSQL + Redis (each studio gets a fresh database).
 test: install chromium lint
-	$(BIN)/python -m pytest
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/python -m pytest
+	@if [ -n "$$DATABASE_URL$$REDIS_URL" ]; then \
+	  echo "--- again on DATABASE_URL + REDIS_URL: real processes, no browser ---"; \
+	  $(BIN)/python -m pytest -m "live and not browser"; \
+	fi
 
 # Everything but the slow real-process tests.
 test-fast: install
@@ -38,5 +44,6 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Pages under gunicorn, the pipeline against the simulator, a worker's memory; prints a table.
 bench: install
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)

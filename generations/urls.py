@@ -1,11 +1,13 @@
 from django.urls import path
 
 from . import api, review_views, views
+from .health import healthz
 
 app_name = "generations"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("healthz", healthz, name="healthz"),
     path("generations/rows/", views.generation_rows, name="rows"),
     path("generations/<int:pk>/", views.generation_detail, name="detail"),
     path("generations/<int:pk>/video.mp4", views.generation_video, name="video"),
