@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.utils import timezone
 
 from . import media, wan_api
@@ -302,13 +303,32 @@ def submit_due_generations(limit=10):
 
 
 def poll_due_generations(limit=20):
-    due = Generation.objects.due_for_poll(timezone.now()).order_by("due_at")
-    ids = list(due.values_list("pk", flat=True)[:limit])
-    for generation_id in ids:
-        if not reserve_api_request(max_wait=60.0 / settings.WAN_API_RATE_PER_MINUTE + 1):
+    slot_wait = 60.0 / settings.WAN_API_RATE_PER_MINUTE + 1
+    ids, held_until = claim_due_polls(limit, slot_wait)
+    for index, generation_id in enumerate(ids):
+        if not reserve_api_request(max_wait=slot_wait):
+            # The budget is spent: hand the rest back now rather than when the claim runs out.
+            Generation.objects.filter(pk__in=ids[index:], due_at=held_until).update(
+                due_at=timezone.now()
+            )
             break
         poll_generation(generation_id)
     return len(ids)
+
+
+def claim_due_polls(limit, slot_wait):
+    """Due in-flight rows for this dispatcher alone, should another run at the same time
+    (several clusters, a lapsed lease): rows being claimed elsewhere are skipped, and claimed
+    rows are not due again until this batch has had time to poll them."""
+    now = timezone.now()
+    held_until = now + timedelta(
+        seconds=limit * slot_wait + settings.WAN_CONNECT_TIMEOUT + settings.WAN_READ_TIMEOUT
+    )
+    with transaction.atomic():
+        due = Generation.objects.due_for_poll(now).order_by("due_at")
+        ids = list(due.select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit])
+        Generation.objects.filter(pk__in=ids).update(due_at=held_until)
+    return ids, held_until
 
 
 def seconds_until_next_due():
