@@ -102,6 +102,8 @@ def submit_generation(generation_id, max_wait=5.0):
         return
     if not reserve_api_request(max_wait):
         return  # the API budget is spent for now; the dispatcher comes back when due
+    if StudioState.submissions_are_paused():
+        return  # paused while this job waited for its slot
     if not generation.claim_for_submit():
         return  # another worker got there first
     result = api_client().submit(body_params)

@@ -2,7 +2,9 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from .models import Generation, ReviewState
@@ -11,15 +13,37 @@ DECISIONS = {ReviewState.APPROVED, ReviewState.REJECTED, ReviewState.FLAGGED, Re
 
 
 def review_queue():
+    """Pending outputs, oldest finished first."""
     return Generation.objects.awaiting_review().order_by("finished_at", "id")
+
+
+def queue_after(generation):
+    """Pending outputs that come after this one in queue order (it need not be pending)."""
+    if generation.finished_at is None:
+        return review_queue().filter(pk__gt=generation.pk)
+    return review_queue().filter(
+        Q(finished_at__gt=generation.finished_at)
+        | Q(finished_at=generation.finished_at, pk__gt=generation.pk)
+    )
+
+
+def queue_before(generation):
+    if generation.finished_at is None:
+        return review_queue().filter(pk__lt=generation.pk)
+    return review_queue().filter(
+        Q(finished_at__lt=generation.finished_at)
+        | Q(finished_at=generation.finished_at, pk__lt=generation.pk)
+    )
 
 
 @permission_required("generations.review_generation", raise_exception=True)
 def review_next(request):
-    first = review_queue().first()
-    if first is None:
+    """The next pending output after ?after=<id>, else the first one, else 'all caught up'."""
+    after = Generation.objects.filter(pk=request.GET.get("after") or 0).first()
+    following = (queue_after(after).first() if after else None) or review_queue().first()
+    if following is None:
         return render(request, "generations/review_done.html")
-    return redirect("generations:review", pk=first.pk)
+    return redirect("generations:review", pk=following.pk)
 
 
 @permission_required("generations.review_generation", raise_exception=True)
@@ -27,14 +51,16 @@ def review(request, pk):
     generation = get_object_or_404(
         Generation.objects.select_related("owner", "source_image"), pk=pk
     )
-    pending = list(review_queue().values_list("pk", flat=True))
+    earlier = queue_before(generation).count()
     context = {
         "generation": generation,
-        "pending_count": len(pending),
-        "position": pending.index(pk) + 1 if pk in pending else None,
-        "next_pk": next((other for other in pending if other > pk), None),
-        "previous_pk": next((other for other in reversed(pending) if other < pk), None),
-        "decisions": ReviewState,
+        "pending_count": review_queue().count(),
+        "position": earlier + 1 if generation.review_state == ReviewState.PENDING else None,
+        "next_pk": queue_after(generation).values_list("pk", flat=True).first(),
+        "previous_pk": queue_before(generation)
+        .order_by("-finished_at", "-id")
+        .values_list("pk", flat=True)
+        .first(),
     }
     return render(request, "generations/review.html", context)
 
@@ -53,4 +79,4 @@ def decide(request, pk):
     messages.success(request, f"#{generation.pk} {ReviewState(state).label.lower()}.")
     if request.POST.get("next") == "detail":
         return redirect(generation)
-    return redirect("generations:review-next")
+    return redirect(f"{reverse('generations:review-next')}?after={generation.pk}")

@@ -35,7 +35,7 @@ def test_review_moves_on_to_the_next_pending(finished, reviewer, source_image, u
 
     response = signed_in(reviewer).post(f"/review/{finished.pk}/decide/", {"state": "rejected"})
 
-    assert response["Location"] == "/review/"
+    assert response["Location"] == f"/review/?after={finished.pk}"
     assert signed_in(reviewer).get("/review/")["Location"] == f"/review/{second.pk}/"
 
 
