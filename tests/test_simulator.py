@@ -619,6 +619,9 @@ def test_reset_forgets_tasks_and_stats(sim, pictures):
         "polls": 0,
         "video_downloads": 0,
         "webhooks": [],
+        "faults": [],
+        "task_polls": {},
+        "task_downloads": {},
     }
     assert error_of(poll(sim, task_id)) == (404, "TASK_NOT_FOUND")
 

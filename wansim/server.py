@@ -19,6 +19,7 @@ import urllib.error
 import urllib.request
 from collections import deque
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -26,15 +27,20 @@ from urllib.parse import parse_qs, urlsplit
 from .config import RUNTIME_FIELDS, SimConfig
 from .faults import (
     DEFAULT_FAIL_REASON,
+    POLL_FAULTS,
+    SLOW_VIDEO_SECONDS,
     SUBMIT_FAULTS,
+    SUCCESS_FAULTS,
+    VIDEO_FAULTS,
     Fault,
     FaultCounter,
     first_submit_fault,
+    first_task_fault,
     parse_fault_spec,
     parse_markers,
 )
 from .signing import link_problem, load_secret, signed_video_path
-from .tasks import Task, TaskStore
+from .tasks import SUCCEED, Task, TaskStore
 from .validation import InvalidRequest, parse_submit
 
 __all__ = ["SimConfig", "Simulator"]
@@ -51,6 +57,9 @@ FAULT_ERRORS = {
     "balance": (400, "BILLING_BALANCE_NOT_ENOUGH", "Your account balance is not enough"),
     "reject": (400, "ILLEGAL_PROMPT", "The prompt contains content that is not allowed"),
 }
+GATEWAY_PAGE = b"<html><head><title>502 Bad Gateway</title></head><body>Bad Gateway</body></html>"
+NOT_A_VIDEO = b"<!doctype html><html><body><h1>Sorry, something went wrong</h1></body></html>"
+ODD_STATUS = "TASK_STATUS_RUNNING"  # a value the contract does not list
 WEBHOOK_ATTEMPTS = 5
 WEBHOOK_TIMEOUT = 5.0
 _UNREADABLE = object()  # a body that is not JSON at all
@@ -62,6 +71,8 @@ class Reply:
     body: dict | None = None
     headers: dict = field(default_factory=dict)
     file: Path | None = None  # streamed as video/mp4 instead of a JSON body
+    file_fault: str = ""  # "cutvideo": half the file, then close; "slowvideo": a trickle
+    raw: bytes | None = None  # a body sent as is (with headers' Content-Type) instead of JSON
     silence: str = ""  # "drop": close without answering; "timeout": hold the line, then close
 
 
@@ -85,6 +96,9 @@ class Simulator:
         self._polls = 0
         self._downloads = 0
         self._webhooks: list[dict] = []
+        self._played: list[dict] = []  # poll and video faults, as they were played
+        self._task_polls: dict[str, int] = {}
+        self._task_downloads: dict[str, int] = {}
         self._recent_submits: deque[float] = deque()
         self._secret = b""
         self._temp_dir: str | None = None
@@ -157,7 +171,11 @@ class Simulator:
         fault = self._submit_fault(request.prompt, config)
         if fault and fault.kind in FAULT_ERRORS:
             status, reason, message = FAULT_ERRORS[fault.kind]
-            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
+            headers = {}
+            if fault.retry_after:
+                headers["Retry-After"] = str(fault.retry_after)
+            elif fault.retry_date:
+                headers["Retry-After"] = formatdate(time.time() + fault.retry_date, usegmt=True)
             return error_reply(status, reason, message, headers), None
         task = self._create_task(request, config)
         if fault:  # timeout or drop: the task exists (and is billed), but its answer is lost
@@ -236,11 +254,41 @@ class Simulator:
         task = self.tasks.get(task_id)
         if task is None:
             return error_reply(404, "TASK_NOT_FOUND", f"task {task_id} not found")
-        return Reply(200, self._result_body(task, host, config))
+        with self._lock:
+            self._task_polls[task_id] = self._task_polls.get(task_id, 0) + 1
+        fault = self._task_fault(task, POLL_FAULTS)
+        if fault and fault.kind == "poll404":
+            return error_reply(404, "TASK_NOT_FOUND", f"task {task_id} not found")
+        if fault and fault.kind == "poll502":
+            return Reply(502, raw=GATEWAY_PAGE, headers={"Content-Type": "text/html"})
+        if fault and fault.kind == "pollhang":
+            return Reply(0, silence="timeout")
+        succeeded = task.status == SUCCEED
+        late = self._task_fault(task, SUCCESS_FAULTS) if succeeded else None
+        body = self._result_body(task, host, config, expired=bool(late and late.kind == "expired"))
+        if late and late.kind == "novideo":
+            body["videos"] = []
+        if fault and fault.kind == "oddstatus":
+            body["task"]["status"] = ODD_STATUS
+        if any(marker.kind == "flip" for marker in parse_markers(task.request.prompt)):
+            body = flipped_types(body)
+        if fault and fault.kind == "pollcut":
+            text = json.dumps(body).encode()
+            return Reply(200, raw=text[: len(text) // 2])  # still labelled application/json
+        return Reply(200, body)
 
-    def _result_body(self, task: Task, host: str, config: SimConfig) -> dict:
-        # Every answer carries a freshly signed link, as the real service's presigned URLs do.
-        expires = int(time.time()) + config.video_ttl
+    def _task_fault(self, task: Task, kinds: tuple) -> Fault | None:
+        fault = first_task_fault(task.request.prompt, task.task_id, kinds, self._faults)
+        if fault:
+            with self._lock:
+                played = {"task_id": task.task_id, "fault": fault.kind, "at": time.time()}
+                self._played.append(played)
+        return fault
+
+    def _result_body(self, task: Task, host: str, config: SimConfig, expired=False) -> dict:
+        # Every answer carries a freshly signed link, as the real service's presigned URLs do;
+        # [sim:expired] signs one whose time is already up.
+        expires = int(time.time()) + (-60 if expired else config.video_ttl)
         video_url = f"http://{host}{signed_video_path(self._secret, task.task_id, expires)}"
         return task.result_body(video_url, config.video_ttl)
 
@@ -273,7 +321,17 @@ class Simulator:
             return error_reply(404, "VIDEO_NOT_FOUND", "no video for this task")
         with self._lock:
             self._downloads += 1
-        return Reply(200, file=path, headers={"Content-Type": "video/mp4"})
+            self._task_downloads[task_id] = self._task_downloads.get(task_id, 0) + 1
+        task = self.tasks.get(task_id)
+        fault = self._task_fault(task, VIDEO_FAULTS) if task else None
+        if fault and fault.kind == "notmp4":
+            return Reply(200, raw=NOT_A_VIDEO, headers={"Content-Type": "video/mp4"})
+        return Reply(
+            200,
+            file=path,
+            headers={"Content-Type": "video/mp4"},
+            file_fault=fault.kind if fault else "",
+        )
 
     # --- control endpoints ---------------------------------------------------------------------
 
@@ -285,6 +343,9 @@ class Simulator:
                 "polls": self._polls,
                 "video_downloads": self._downloads,
                 "webhooks": [dict(entry) for entry in self._webhooks],
+                "faults": [dict(entry) for entry in self._played],
+                "task_polls": dict(self._task_polls),
+                "task_downloads": dict(self._task_downloads),
             }
         seen["tasks"] = self.tasks.statuses()
         return seen
@@ -311,6 +372,9 @@ class Simulator:
             self._submits.clear()
             self._polls = self._downloads = 0
             self._webhooks.clear()
+            self._played.clear()
+            self._task_polls.clear()
+            self._task_downloads.clear()
             self._recent_submits.clear()
 
     def configure_reply(self, raw: bytes) -> Reply:
@@ -400,11 +464,11 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.file is not None:
             self._send_file(reply)
             return
-        data = json.dumps(reply.body).encode()
+        data = json.dumps(reply.body).encode() if reply.raw is None else reply.raw
+        headers = {"Content-Type": "application/json", **reply.headers}
         self.send_response(reply.status)
-        self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
-        for name, value in reply.headers.items():
+        for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
@@ -418,7 +482,18 @@ class _Handler(BaseHTTPRequestHandler):
             for name, value in reply.headers.items():
                 self.send_header(name, value)
             self.end_headers()
-            shutil.copyfileobj(video, self.wfile)
+            if reply.file_fault == "cutvideo":
+                self.wfile.write(video.read(size // 2))
+                self.close_connection = True  # the rest never comes
+            elif reply.file_fault == "slowvideo":
+                piece = max(1, size // 8)
+                while chunk := video.read(piece):
+                    self.wfile.write(chunk)
+                    self.wfile.flush()
+                    if self.server.simulator._stopping.wait(SLOW_VIDEO_SECONDS / 8):
+                        break
+            else:
+                shutil.copyfileobj(video, self.wfile)
 
     def log_message(self, format, *args):
         if self.server.simulator.config.log_requests:
@@ -442,3 +517,25 @@ def post_json(url: str, body: dict, timeout: float) -> int | None:
 
 def _not_found(method: str, path: str) -> Reply:
     return error_reply(404, "NOT_FOUND", f"no endpoint {method} {path}")
+
+
+def flipped_types(body: dict) -> dict:
+    """The contract's other typing: numbers as strings, and numeric strings as numbers."""
+    task = body["task"]
+    flipped = {
+        **body,
+        "task": {
+            **task,
+            "eta": str(task["eta"]),
+            "progress_percent": str(task["progress_percent"]),
+        },
+        "videos": [
+            {**video, "video_url_ttl": int(video["video_url_ttl"])} for video in body["videos"]
+        ],
+        "extra": {**body["extra"], "seed": int(body["extra"]["seed"])},
+    }
+    debug = body["extra"]["debug_info"]
+    flipped["extra"]["debug_info"] = {
+        name: int(value) if name.endswith("_ms") else value for name, value in debug.items()
+    }
+    return flipped
