@@ -245,8 +245,6 @@ def download_result(generation_id, video_url):
     try:
         if result.outcome == wan_api.DownloadOutcome.OK:
             store_video(generation, temporary_path, result)
-        elif result.outcome == wan_api.DownloadOutcome.INVALID:
-            generation.mark_failed(f"The result could not be used: {result.message}")
         else:
             retry_download_later(generation, result)
     finally:
@@ -254,11 +252,26 @@ def download_result(generation_id, video_url):
 
 
 def retry_download_later(generation, result):
+    """Ask the API for a fresh link: a paid result is given up only after several tries.
+
+    An error page served in place of the video (INVALID) may be a passing fault of the
+    storage in front of it, like a dead link; a network failure is always retried.
+    """
     expired = result.outcome == wan_api.DownloadOutcome.EXPIRED
-    if expired and generation.poll_failures + 1 >= MAX_POLL_TROUBLES["expired"]:
-        generation.mark_failed("Result expired: the video link stopped working")
+    invalid = result.outcome == wan_api.DownloadOutcome.INVALID
+    if (expired or invalid) and generation.poll_failures + 1 >= MAX_POLL_TROUBLES["expired"]:
+        generation.mark_failed(
+            f"The result could not be used: {result.message}"
+            if invalid
+            else "Result expired: the video link stopped working"
+        )
         return
-    why = "the video link has expired" if expired else f"download failed ({result.message})"
+    if expired:
+        why = "the video link has expired"
+    elif invalid:
+        why = f"the download was not a usable video ({result.message})"
+    else:
+        why = f"download failed ({result.message})"
     generation.return_to_polling(f"{why}; asking the API for a fresh link", timezone.now())
 
 

@@ -229,6 +229,37 @@ class LiveStudio:
         path = self.workdir / f"{name}.log"
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
+    # --- faults of whole processes (the fault matrix) ---------------------------------
+
+    def stop_simulator(self):
+        """The API goes away: its address refuses connections until restart_simulator()."""
+        process = self.processes.pop("simulator")
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=15)
+
+    def restart_simulator(self, *extra_args):
+        """The API comes back on the same address, with the same signing key and videos
+        (tasks in flight are forgotten, as they would be by a real outage)."""
+        port = urlsplit(self.sim_url).port
+        process = subprocess.Popen(
+            [sys.executable, "-m", "wansim", "--port", str(port), "--data-dir"]
+            + [str(self.workdir / "wansim"), "--queue-seconds", "0.5", "--process-seconds", "2"]
+            + list(extra_args),
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=open(self.workdir / "simulator.log", "ab"),
+            text=True,
+            start_new_session=True,
+        )
+        self.processes["simulator"] = process
+        line = process.stdout.readline()
+        assert "listening on" in line, f"simulator did not restart: {line!r}"
+
+    def sim_faults(self, task_id=None):
+        """The poll and video faults the simulator has played, for one task or all."""
+        played = self.sim_stats()["faults"]
+        return [entry["fault"] for entry in played if task_id in (None, entry["task_id"])]
+
 
 CREATE_USER = (
     "from django.contrib.auth import get_user_model; "
