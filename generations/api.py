@@ -69,8 +69,14 @@ def generations(request):
         form = GenerationForm(request.POST, request.FILES, user=request.user)
         if not form.is_valid():
             return JsonResponse({"errors": form_errors(form)}, status=400)
-        generation = form.save(owner=request.user)
-        return JsonResponse(generation_json(request, generation), status=201)
+        generations = form.save(owner=request.user)
+        if len(generations) == 1:
+            return JsonResponse(generation_json(request, generations[0]), status=201)
+        body = {
+            "batch": generations[0].batch_id,
+            "generations": [generation_json(request, row) for row in generations],
+        }
+        return JsonResponse(body, status=201)
     limit = bounded_limit(request.GET.get("limit"))
     rows = Generation.objects.visible_to(request.user).select_related("owner")
     rows = rows.prefetch_related("loras")[:limit]

@@ -1,39 +1,43 @@
-"""One form validates a new generation, for the HTML page and the JSON API alike."""
+"""One form validates a new generation (or a batch), for the HTML page and the JSON API alike."""
 
 import json
+import random
+import re
 
 from django import forms
 from django.conf import settings
 from django.db import transaction
 
 from . import costs, media, wan_api
-from .models import Generation, GenerationLora, LoraPreset, SourceImage
+from .models import Batch, Generation, GenerationLora, LoraPreset, PromptPreset, SourceImage
 from .tasks import enqueue_submit
 
 CLARITY_SIZES = {"480p": (832, 480), "720p": (1280, 720)}
+MAX_SEEDS_PER_PROMPT = 16
+MAX_BATCH_SIZE = 64
+RANDOM_SEED_CEILING = 2**31 - 1
 
 
 class FlexibleBooleanSelect(forms.NullBooleanSelect):
     """Reads true/false, 1/0, on/off; anything missing stays None (the API default)."""
 
+    TRUE = {"true", "1", "on", "yes"}
+    FALSE = {"false", "0", "off", "no"}
+
     def value_from_datadict(self, data, files, name):
         value = data.get(name)
         if isinstance(value, bool):
             return value
-        return {"true": True, "1": True, "on": True, "yes": True}.get(
-            str(value).strip().lower(),
-            False if str(value).strip().lower() in ("false", "0", "off", "no") else None,
-        )
+        text = str(value).strip().lower()
+        return True if text in self.TRUE else False if text in self.FALSE else None
 
 
-def boolean_choice(label):
-    return forms.NullBooleanField(
-        label=label,
-        required=False,
-        widget=FlexibleBooleanSelect(
-            attrs={"class": "select"},
-        ),
-    )
+def on_off(label, default, help_text=""):
+    """An On/Off select; left alone it sends the API's default (listed first)."""
+    widget = FlexibleBooleanSelect()
+    choices = [("true", "On"), ("false", "Off")]
+    widget.choices = choices if default else choices[::-1]
+    return forms.NullBooleanField(label=label, required=False, help_text=help_text, widget=widget)
 
 
 class GenerationForm(forms.Form):
@@ -43,11 +47,8 @@ class GenerationForm(forms.Form):
         required=False,
         widget=forms.HiddenInput,
     )
-    prompt = forms.CharField(
-        max_length=wan_api.PROMPT_MAX_CHARS,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        strip=True,
-    )
+    prompt = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
+    one_prompt_per_line = forms.BooleanField(required=False, label="One prompt per line (a batch)")
     negative_prompt = forms.CharField(
         max_length=wan_api.PROMPT_MAX_CHARS,
         required=False,
@@ -58,13 +59,28 @@ class GenerationForm(forms.Form):
         required=False,
         help_text="The output keeps the picture's aspect ratio; clarity sets its size.",
     )
+    orientation = forms.ChoiceField(
+        choices=[
+            ("auto", "Follow the picture"),
+            ("landscape", "Landscape"),
+            ("portrait", "Portrait"),
+        ],
+        required=False,
+    )
     width = forms.IntegerField(required=False, widget=forms.HiddenInput)
     height = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    random_seed = forms.BooleanField(required=False, label="Random seed")
     seed = forms.IntegerField(
         required=False,
         min_value=wan_api.SEED_RANGE[0],
         max_value=wan_api.SEED_RANGE[1],
         help_text="-1 picks a random seed.",
+    )
+    seed_count = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_SEEDS_PER_PROMPT,
+        label="Seeds per prompt",
     )
     steps = forms.IntegerField(
         required=False, min_value=wan_api.STEPS_RANGE[0], max_value=wan_api.STEPS_RANGE[1]
@@ -80,12 +96,22 @@ class GenerationForm(forms.Form):
         max_value=wan_api.FLOW_SHIFT_RANGE[1],
         help_text="3.0 suits 480p, 5.0 suits 720p.",
     )
-    enable_safety_checker = boolean_choice("Safety checker")
-    fast_mode = boolean_choice("Fast mode")
+    enable_safety_checker = on_off("Safety checker", default=True)
+    fast_mode = on_off(
+        "Fast mode", default=False, help_text="Faster and cheaper; may lower quality."
+    )
     loras = forms.CharField(
         required=False,
         widget=forms.HiddenInput,
         help_text='A JSON list of {"preset": id or name} or {"path": ...}, each with a "scale".',
+    )
+    lora_scales = forms.CharField(
+        required=False,
+        label="Try the first LoRA at these scales",
+        help_text="Optional, e.g. 0.5, 1, 1.5: one generation per value.",
+    )
+    save_preset_as = forms.CharField(
+        required=False, max_length=100, label="Save the prompt as a preset named"
     )
 
     LORA_ROWS = wan_api.MAX_LORAS
@@ -136,6 +162,19 @@ class GenerationForm(forms.Form):
                 rows.append(row)
         return rows
 
+    def lora_row_values(self):
+        """What each LoRA row of the page shows: the person's input, or the initial values."""
+        source = self.data if self.is_bound else self.initial
+        return [
+            {
+                "index": index,
+                "preset": str(source.get(f"lora_{index}_preset") or ""),
+                "path": source.get(f"lora_{index}_path") or "",
+                "scale": source.get(f"lora_{index}_scale") or "",
+            }
+            for index in range(1, self.LORA_ROWS + 1)
+        ]
+
     def resolve_lora(self, item):
         if not isinstance(item, dict):
             raise forms.ValidationError('Each LoRA is an object with "preset" or "path".')
@@ -152,8 +191,12 @@ class GenerationForm(forms.Form):
         scale = item.get("scale")
         if scale in (None, ""):
             scale = preset.default_scale if preset else 1.0
+        return {"path": path, "scale": self.scale_value(scale, path), "preset": preset}
+
+    @staticmethod
+    def scale_value(raw, path):
         try:
-            scale = float(scale)
+            scale = float(raw)
         except (TypeError, ValueError) as error:
             raise forms.ValidationError(f"The scale of {path} is not a number.") from error
         low, high = wan_api.LORA_SCALE_RANGE
@@ -161,7 +204,7 @@ class GenerationForm(forms.Form):
             raise forms.ValidationError(
                 f"The scale of {path} must be between {low:g} and {high:g}."
             )
-        return {"path": path, "scale": scale, "preset": preset}
+        return scale
 
     def find_preset(self, reference):
         reference = str(reference).strip()
@@ -170,48 +213,81 @@ class GenerationForm(forms.Form):
                 return preset
         raise forms.ValidationError(f"There is no active LoRA preset “{reference}”.")
 
+    def clean_lora_scales(self):
+        raw = self.cleaned_data.get("lora_scales") or ""
+        values = [value for value in re.split(r"[,\s]+", raw.strip()) if value]
+        return [self.scale_value(value, "the first LoRA") for value in values]
+
+    def clean_save_preset_as(self):
+        name = (self.cleaned_data.get("save_preset_as") or "").strip()
+        if name and PromptPreset.objects.filter(name=name).exists():
+            raise forms.ValidationError(f"A prompt preset named “{name}” already exists.")
+        return name
+
     # --- the whole form ----------------------------------------------------------------
 
     def clean(self):
         data = super().clean()
+        data["prompts"] = self.split_prompts(data)
         source = data.get("image") or data.get("source_image")
         if source is None and "image" not in self.errors:
             self.add_error("image", "Choose a picture to animate.")
         data["source"] = source
         if source is not None:
             self.pick_size(data, source)
+        if data.get("lora_scales") and not data.get("loras"):
+            self.add_error("lora_scales", "Add a LoRA first: these scales apply to the first one.")
         self.check_against_contract(data)
-        if data.get("width") and data.get("height") and not self.errors:
+        if not self.errors:
+            data["plan"] = self.plan(data)
+            if len(data["plan"]) > MAX_BATCH_SIZE:
+                self.add_error(
+                    None,
+                    f"That makes {len(data['plan'])} generations; one batch holds at most "
+                    f"{MAX_BATCH_SIZE}.",
+                )
+        if not self.errors:
             self.check_budget(data)
         return data
 
-    def check_budget(self, data):
-        data["estimated_cost"] = costs.estimate(
-            data["width"], data["height"], bool(data.get("fast_mode"))
-        )
-        refusal = costs.budget_of(self.user).refusal(data["estimated_cost"])
-        if refusal:
-            self.add_error(None, refusal)
+    def split_prompts(self, data):
+        text = data.get("prompt") or ""
+        if data.get("one_prompt_per_line"):
+            prompts = [line.strip() for line in text.splitlines() if line.strip()]
+        else:
+            prompts = [text.strip()] if text.strip() else []
+        if "prompt" in data and not prompts:
+            self.add_error("prompt", "Write a prompt.")
+        for prompt in prompts:
+            if len(prompt) > wan_api.PROMPT_MAX_CHARS:
+                self.add_error(
+                    "prompt",
+                    f"A prompt has at most {wan_api.PROMPT_MAX_CHARS} characters "
+                    f"(this one has {len(prompt)}).",
+                )
+                break
+        return prompts
 
     def pick_size(self, data, source):
-        """Width×height chooses the clarity; orientation follows the picture unless given."""
+        """Width×height chooses the clarity; orientation follows the picture unless chosen."""
         if data.get("width") and data.get("height"):
             return
         if data.get("width") or data.get("height"):
             self.add_error("width", "Give both width and height, or neither.")
             return
         long_side, short_side = CLARITY_SIZES[data.get("clarity") or "480p"]
-        if source.is_portrait:
-            data["width"], data["height"] = short_side, long_side
-        else:
-            data["width"], data["height"] = long_side, short_side
+        orientation = data.get("orientation") or "auto"
+        portrait = source.is_portrait if orientation == "auto" else orientation == "portrait"
+        data["width"], data["height"] = (
+            (short_side, long_side) if portrait else (long_side, short_side)
+        )
 
     def check_against_contract(self, data):
         """The API client's own rules are the last word on every range."""
         params = wan_api.SubmitParams(
-            prompt=data.get("prompt") or "x",
+            prompt=(data.get("prompts") or ["x"])[0],
             image_url="https://example.invalid/placeholder.jpg",
-            **{name: value for name, value in self.api_parameters(data).items()},
+            **self.api_parameters(data),
         )
         for field, messages in wan_api.validate_params(params).items():
             target = field if field in self.fields else None
@@ -219,33 +295,103 @@ class GenerationForm(forms.Form):
                 if target is None or target not in self.errors:
                     self.add_error(target, message)
 
-    @staticmethod
-    def api_parameters(data):
+    def api_parameters(self, data):
         chosen = {}
         for name, default in wan_api.DEFAULTS.items():
             value = data.get(name)
             chosen[name] = default if value in (None, "") else value
+        if data.get("random_seed"):
+            chosen["seed"] = -1
         return chosen
 
+    def plan(self, data):
+        """Every generation this submit makes: prompts × seeds × LoRA scales."""
+        seed = self.api_parameters(data)["seed"]
+        count = data.get("seed_count") or 1
+        if count == 1:
+            seeds = [seed]
+        elif seed == -1:  # distinct, known seeds, so the batch grid can be labelled
+            seeds = random.sample(range(RANDOM_SEED_CEILING), count)
+        else:
+            seeds = [min(seed + offset, wan_api.SEED_RANGE[1]) for offset in range(count)]
+        scales = data.get("lora_scales") or [None]
+        return [
+            {"prompt": prompt, "seed": one_seed, "lora_scale": scale}
+            for prompt in data["prompts"]
+            for one_seed in seeds
+            for scale in scales
+        ]
+
+    def check_budget(self, data):
+        unit = costs.estimate(data["width"], data["height"], bool(data.get("fast_mode")))
+        data["estimated_cost"] = unit
+        refusal = costs.budget_of(self.user).refusal(unit * len(data["plan"]))
+        if refusal:
+            self.add_error(None, refusal)
+
+    # --- saving ------------------------------------------------------------------------
+
     def save(self, owner):
+        """Create the planned generations, queued; their submit jobs start on commit."""
         data = self.cleaned_data
+        plan = data["plan"]
+        parameters = self.api_parameters(data)
         with transaction.atomic():
-            generation = Generation.objects.create_queued(
-                owner=owner,
-                source_image=data["source"],
-                prompt=data["prompt"],
-                estimated_cost=data["estimated_cost"],
-                **self.api_parameters(data),
-            )
-            GenerationLora.objects.bulk_create(
-                GenerationLora(
-                    generation=generation,
-                    position=position,
-                    path=lora["path"],
-                    scale=lora["scale"],
-                    preset=lora["preset"],
+            batch = Batch.objects.create(owner=owner) if len(plan) > 1 else None
+            generations = [self.create_one(owner, data, parameters, item, batch) for item in plan]
+            if data.get("save_preset_as"):
+                PromptPreset.objects.create(
+                    name=data["save_preset_as"],
+                    prompt=data["prompts"][0],
+                    negative_prompt=data.get("negative_prompt") or "",
+                    created_by=owner,
                 )
-                for position, lora in enumerate(data.get("loras") or [], start=1)
+        return generations
+
+    def create_one(self, owner, data, parameters, item, batch):
+        generation = Generation.objects.create_queued(
+            owner=owner,
+            source_image=data["source"],
+            estimated_cost=data["estimated_cost"],
+            batch=batch,
+            batch_lora_scale=item["lora_scale"],
+            **{**parameters, "prompt": item["prompt"], "seed": item["seed"]},
+        )
+        GenerationLora.objects.bulk_create(
+            GenerationLora(
+                generation=generation,
+                position=position,
+                path=lora["path"],
+                scale=item["lora_scale"]
+                if position == 1 and item["lora_scale"] is not None
+                else lora["scale"],
+                preset=lora["preset"],
             )
-            enqueue_submit(generation.pk)
+            for position, lora in enumerate(data.get("loras") or [], start=1)
+        )
+        enqueue_submit(generation.pk)
         return generation
+
+
+def initial_from(generation):
+    """Form values that reproduce a generation exactly (its picture, prompt, LoRAs, seed)."""
+    seed = generation.reported_seed if generation.reported_seed is not None else generation.seed
+    initial = {
+        "source_image": generation.source_image_id,
+        "prompt": generation.prompt,
+        "negative_prompt": generation.negative_prompt,
+        "clarity": generation.clarity,
+        "orientation": "portrait" if generation.height > generation.width else "landscape",
+        "random_seed": seed == -1,
+        "seed": seed,
+        "steps": generation.steps,
+        "guidance_scale": generation.guidance_scale,
+        "flow_shift": generation.flow_shift,
+        "enable_safety_checker": generation.enable_safety_checker,
+        "fast_mode": generation.fast_mode,
+    }
+    for lora in generation.loras.all():
+        initial[f"lora_{lora.position}_preset"] = lora.preset_id or ""
+        initial[f"lora_{lora.position}_path"] = "" if lora.preset_id else lora.path
+        initial[f"lora_{lora.position}_scale"] = lora.scale
+    return initial

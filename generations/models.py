@@ -128,6 +128,25 @@ class PromptPreset(models.Model):
         return self.name
 
 
+class Batch(models.Model):
+    """Generations made by one submit of several prompts × seeds × LoRA scales."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="batches"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "batches"
+
+    def __str__(self):
+        return f"Batch {self.pk}"
+
+    def get_absolute_url(self):
+        return reverse("generations:batch", args=[self.pk])
+
+
 class Status(models.TextChoices):
     QUEUED = "queued", "Queued"
     SUBMITTING = "submitting", "Submitting"
@@ -233,6 +252,12 @@ class Generation(models.Model):
     # What the submit was expected to cost, from the price table when it was requested.
     estimated_cost = models.DecimalField(max_digits=9, decimal_places=4, null=True, blank=True)
 
+    batch = models.ForeignKey(
+        Batch, on_delete=models.SET_NULL, null=True, blank=True, related_name="generations"
+    )
+    # Where this one sits in its batch's grid: the LoRA scale it varied, if any.
+    batch_lora_scale = models.FloatField(null=True, blank=True)
+
     review_state = models.CharField(
         max_length=10, choices=ReviewState.choices, default=ReviewState.PENDING, db_index=True
     )
@@ -246,6 +271,7 @@ class Generation(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["created_at", "id"], name="gallery_order")]
         permissions = [
             ("review_generation", "Can review generations"),
             ("view_flagged_generation", "Can see flagged generations of others"),
@@ -394,6 +420,13 @@ class Generation(models.Model):
             failure_reason="",
         )
 
+    def delete_with_files(self):
+        """Delete the row, and its stored video and poster once that is committed."""
+        names = [name for name in (self.video.name, self.poster.name) if name]
+        storage = self.video.storage
+        self.delete()
+        transaction.on_commit(lambda: [storage.delete(name) for name in names])
+
     def review(self, reviewer, state, note=""):
         """Record a review decision (again, if need be) and its audit entry."""
         if self.status != Status.SUCCEEDED:
@@ -433,6 +466,31 @@ class Generation(models.Model):
             failure_reason="",
             finished_at=None,
         )
+
+
+class Favourite(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favourites"
+    )
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="favourites")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "generation"], name="one_favourite_each")
+        ]
+
+    def __str__(self):
+        return f"{self.user} ♥ {self.generation_id}"
+
+    @classmethod
+    def toggle(cls, user, generation):
+        """Favourite or un-favourite; returns whether it is a favourite now."""
+        deleted, _ = cls.objects.filter(user=user, generation=generation).delete()
+        if deleted:
+            return False
+        cls.objects.get_or_create(user=user, generation=generation)
+        return True
 
 
 class GenerationLora(models.Model):

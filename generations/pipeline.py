@@ -308,13 +308,37 @@ def file_sha256(path):
 # --- dispatch and reconcile ------------------------------------------------------------
 
 
-def submit_due_generations(limit=10):
-    """Queued rows whose retry time has come (new ones are also sent by their own job)."""
+def submit_due_generations(limit=10, backlog_window=500):
+    """Queued rows whose time has come, taking turns between people."""
     if StudioState.submissions_are_paused():
         return
-    due = Generation.objects.due_for_submit(timezone.now()).order_by("due_at")
-    for generation_id in due.values_list("pk", flat=True)[:limit]:
+    due = Generation.objects.due_for_submit(timezone.now()).order_by("due_at", "id")
+    rows = due.values_list("pk", "owner_id")[:backlog_window]
+    for generation_id in taking_turns(rows)[:limit]:
         submit_generation(generation_id)
+
+
+def taking_turns(rows):
+    """Interleave (id, owner) rows by owner, so one person's batch never starves the rest.
+
+    Each person keeps their own order; people take turns in the order they first appear.
+    """
+    per_owner = {}
+    for generation_id, owner_id in rows:
+        per_owner.setdefault(owner_id, []).append(generation_id)
+    turns = []
+    while per_owner:
+        for owner_id in list(per_owner):
+            turns.append(per_owner[owner_id].pop(0))
+            if not per_owner[owner_id]:
+                del per_owner[owner_id]
+    return turns
+
+
+def has_submit_backlog(generation_id):
+    """Others are waiting too: then the dispatcher decides the order, fairly."""
+    due = Generation.objects.due_for_submit(timezone.now()).exclude(pk=generation_id)
+    return due.exists()
 
 
 def poll_due_generations(limit=20):

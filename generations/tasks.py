@@ -52,6 +52,9 @@ def resume_submissions():
 
 
 def submit(generation_id):
+    if pipeline.has_submit_backlog(generation_id):
+        start_dispatcher()  # it sends the backlog taking turns between people
+        return
     pipeline.submit_generation(generation_id)
 
 

@@ -1,90 +1,46 @@
 """The studio's pages: thin views that call one form or model method and render."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from . import costs
+from . import costs, gallery
 from .file_responses import stored_file_response
-from .forms import GenerationForm
-from .models import Generation, LoraPreset, SourceImage
+from .forms import GenerationForm, initial_from
+from .models import (
+    ACTIVE_STATUSES,
+    Batch,
+    Favourite,
+    Generation,
+    LoraPreset,
+    PromptPreset,
+    SourceImage,
+    Status,
+)
 from .tasks import enqueue_submit, resume_submissions
 
-RECENT_LIMIT = 30
+QUEUE_LIMIT = 50
+# Finished work stays in the live queue a little while, so its owner sees it land.
+RECENTLY_FINISHED = timedelta(minutes=10)
+LIBRARY_PICKS = 24
 
-
-def recent_generations(user):
-    rows = Generation.objects.visible_to(user).select_related("owner", "source_image")
-    return rows[:RECENT_LIMIT]
+can_view = permission_required("generations.view_generation", raise_exception=True)
 
 
 def visible_generation(request, pk):
     queryset = Generation.objects.visible_to(request.user).select_related("owner", "source_image")
     return get_object_or_404(queryset, pk=pk)
-
-
-@permission_required("generations.view_generation", raise_exception=True)
-def dashboard(request):
-    if request.method == "POST":
-        if not request.user.has_perm("generations.add_generation"):
-            raise PermissionDenied
-        form = GenerationForm(request.POST, request.FILES, user=request.user)
-        if form.is_valid():
-            generation = form.save(owner=request.user)
-            messages.success(request, f"Generation #{generation.pk} is queued.")
-            return redirect(generation)
-    else:
-        form = GenerationForm(user=request.user)
-    context = {
-        "form": form,
-        "generations": recent_generations(request.user),
-        "lora_presets": LoraPreset.objects.filter(is_active=True),
-        "budget": costs.budget_of(request.user),
-        "prices": costs.price_list(),
-        "currency": settings.WAN_PRICE_CURRENCY,
-        "lora_rows": range(1, GenerationForm.LORA_ROWS + 1),
-        "picked_source": picked_source(form),
-    }
-    return render(
-        request, "generations/dashboard.html", context, status=400 if form.errors else 200
-    )
-
-
-def picked_source(form):
-    """The picture already kept from this form, so a correction need not upload it again."""
-    if form.is_bound and hasattr(form, "cleaned_data"):
-        return form.cleaned_data.get("image") or form.cleaned_data.get("source_image")
-    return None
-
-
-@permission_required("generations.view_generation", raise_exception=True)
-@require_GET
-def generation_rows(request):
-    generations = recent_generations(request.user)
-    response = render(
-        request, "generations/partials/generation_rows.html", {"generations": generations}
-    )
-    if not any(generation.is_active for generation in generations):
-        response.status_code = HttpResponseStopPolling.status_code
-    return response
-
-
-@permission_required("generations.view_generation", raise_exception=True)
-def generation_detail(request, pk):
-    generation = visible_generation(request, pk)
-    template = (
-        "generations/partials/detail_body.html" if request.htmx else "generations/detail.html"
-    )
-    response = render(request, template, {"generation": generation})
-    if request.htmx and not generation.is_active:
-        response.status_code = HttpResponseStopPolling.status_code
-    return response
 
 
 def owned_generation(request, pk):
@@ -96,12 +52,165 @@ def owned_generation(request, pk):
     return generation
 
 
+# --- the studio: form and live queue ---------------------------------------------------
+
+
+@can_view
+def dashboard(request):
+    if request.method == "POST":
+        if not request.user.has_perm("generations.add_generation"):
+            raise PermissionDenied
+        form = GenerationForm(request.POST, request.FILES, user=request.user)
+        if form.is_valid():
+            return after_submit(request, form.save(owner=request.user))
+    else:
+        form = GenerationForm(user=request.user, initial=reuse_initial(request))
+    context = {
+        "form": form,
+        **live_queue_context(request.user),
+        "lora_presets": LoraPreset.objects.filter(is_active=True),
+        "prompt_presets": PromptPreset.objects.all(),
+        "library": SourceImage.objects.filter(is_retired=False)[:LIBRARY_PICKS],
+        "picked_source": picked_source(form),
+        "budget": costs.budget_of(request.user),
+        "prices": costs.price_list(),
+        "currency": settings.WAN_PRICE_CURRENCY,
+        "upload_max_bytes": settings.UPLOAD_MAX_BYTES,
+    }
+    status = 400 if form.errors else 200
+    return render(request, "generations/dashboard.html", context, status=status)
+
+
+def after_submit(request, generations):
+    if len(generations) == 1:
+        messages.success(request, f"Generation #{generations[0].pk} is queued.")
+        return redirect(generations[0])
+    messages.success(request, f"A batch of {len(generations)} generations is queued.")
+    return redirect(generations[0].batch)
+
+
+def reuse_initial(request):
+    reuse = request.GET.get("reuse", "")
+    if not reuse.isdigit():
+        return {"random_seed": True}
+    return initial_from(visible_generation(request, int(reuse)))
+
+
+def picked_source(form):
+    """The picture this form already holds, so a correction need not upload it again."""
+    if form.is_bound:
+        cleaned = getattr(form, "cleaned_data", {})
+        return cleaned.get("image") or cleaned.get("source_image")
+    picked = form.initial.get("source_image")
+    return SourceImage.objects.filter(pk=picked).first() if picked else None
+
+
+def live_queue_context(user):
+    """In-flight work of the whole team, newest first, plus what landed a moment ago."""
+    recent = timezone.now() - RECENTLY_FINISHED
+    rows = Generation.objects.visible_to(user).filter(
+        Q(status__in=[*ACTIVE_STATUSES, Status.NEEDS_ATTENTION]) | Q(finished_at__gte=recent)
+    )
+    queue = list(rows.select_related("owner", "source_image")[:QUEUE_LIMIT])
+    return {"queue": queue, "queue_active": any(row.is_active for row in queue)}
+
+
+@can_view
+@require_GET
+def queue(request):
+    """The live queue, re-rendered whole. Once nothing is in flight the new element has no
+    timer, so browsers stop asking until the tab becomes visible again."""
+    return render(request, "generations/partials/queue.html", live_queue_context(request.user))
+
+
+# --- gallery and batches -----------------------------------------------------------------
+
+
+@can_view
+@require_GET
+def gallery_page(request):
+    filters = gallery.GalleryFilters(request.GET)
+    rows, next_cursor = gallery.page_of(
+        filters.filtered(request.user), request.GET.get("after"), filters.oldest_first
+    )
+    context = {"filters": filters, "rows": rows, "next_cursor": next_cursor}
+    if request.htmx and request.GET.get("after"):
+        return render(request, "generations/partials/gallery_cards.html", context)
+    return render(request, "generations/gallery.html", context)
+
+
+@can_view
+@require_GET
+def batch_detail(request, pk):
+    batch = get_object_or_404(Batch.objects.select_related("owner"), pk=pk)
+    rows = list(
+        batch.generations.visible_to(request.user)
+        .select_related("owner", "source_image")
+        .order_by("created_at", "id")
+    )
+    seeds = sorted({row.seed for row in rows})
+    scales = sorted({row.batch_lora_scale for row in rows if row.batch_lora_scale is not None})
+    prompts = list(dict.fromkeys(row.prompt for row in rows))
+    columns = [(seed, scale) for seed in seeds for scale in (scales or [None])]
+    cells = {(row.prompt, row.seed, row.batch_lora_scale): row for row in rows}
+    grid = [
+        (prompt, [cells.get((prompt, seed, scale)) for seed, scale in columns])
+        for prompt in prompts
+    ]
+    context = {"batch": batch, "columns": columns, "grid": grid, "rows": rows}
+    return render(request, "generations/batch.html", context)
+
+
+# --- one generation ----------------------------------------------------------------------
+
+
+@can_view
+def generation_detail(request, pk):
+    generation = visible_generation(request, pk)
+    template = (
+        "generations/partials/detail_body.html" if request.htmx else "generations/detail.html"
+    )
+    context = {
+        "generation": generation,
+        "is_favourite": Favourite.objects.filter(user=request.user, generation=generation).exists(),
+        "can_manage": generation.owner_id == request.user.pk
+        or request.user.has_perm("generations.change_generation"),
+    }
+    response = render(request, template, context)
+    if request.htmx and not generation.is_active:
+        response.status_code = HttpResponseStopPolling.status_code
+    return response
+
+
+@can_view
+@require_POST
+def toggle_favourite(request, pk):
+    generation = visible_generation(request, pk)
+    is_favourite = Favourite.toggle(request.user, generation)
+    if request.htmx:
+        context = {"generation": generation, "is_favourite": is_favourite}
+        return render(request, "generations/partials/favourite_button.html", context)
+    return redirect(generation)
+
+
+def delete_generation(request, pk):
+    generation = owned_generation(request, pk)
+    if generation.is_active:
+        messages.error(request, "A generation the API is still working on cannot be deleted.")
+        return redirect(generation)
+    if request.method == "POST":
+        generation.delete_with_files()
+        messages.success(request, f"Generation #{pk} was deleted.")
+        return redirect("generations:gallery")
+    return render(request, "generations/confirm_delete.html", {"generation": generation})
+
+
 @require_POST
 def cancel_generation(request, pk):
     generation = owned_generation(request, pk)
     if not generation.cancel():
         messages.error(request, "Only a generation that is still queued can be canceled.")
-    return redirect(generation)
+    return back(request, generation)
 
 
 @require_POST
@@ -112,7 +221,7 @@ def submit_generation_again(request, pk):
         messages.warning(
             request, "Submitted again. If the first attempt did reach the API, both are billed."
         )
-    return redirect(generation)
+    return back(request, generation)
 
 
 @require_POST
@@ -120,10 +229,18 @@ def retry_generation(request, pk):
     generation = owned_generation(request, pk)
     if generation.retry():
         enqueue_submit(generation.pk)
-    return redirect(generation)
+    return back(request, generation)
 
 
-@permission_required("generations.view_generation", raise_exception=True)
+def back(request, generation):
+    return (
+        redirect("generations:dashboard")
+        if request.POST.get("from") == "queue"
+        else redirect(generation)
+    )
+
+
+@can_view
 @require_GET
 def generation_video(request, pk):
     generation = visible_generation(request, pk)
@@ -134,7 +251,7 @@ def generation_video(request, pk):
     return stored_file_response(request, generation.video.name, download, filename)
 
 
-@permission_required("generations.view_generation", raise_exception=True)
+@can_view
 @require_GET
 def media_file(request, name):
     return stored_file_response(request, name)
@@ -152,12 +269,18 @@ def source_link(request, token):
     return stored_file_response(request, picture.image.name)
 
 
+# --- team ----------------------------------------------------------------------------------
+
+
 @permission_required("generations.manage_studio", raise_exception=True)
 @require_POST
 def resume(request):
     resume_submissions()
     messages.success(request, "Submissions resumed. Queued generations are being sent.")
-    return redirect(request.POST.get("next") or "generations:dashboard")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "generations:dashboard"
+    return redirect(target)
 
 
 @permission_required("generations.manage_studio", raise_exception=True)

@@ -401,3 +401,24 @@ def test_a_job_that_waited_for_the_budget_respects_a_new_backoff(client, generat
     pipeline.submit_generation(generation.pk)
 
     assert client.submits == []
+
+
+def test_people_take_turns_when_a_batch_is_queued():
+    maya, noor, ada = 1, 2, 3
+    rows = [(10, maya), (11, maya), (12, maya), (13, noor), (14, maya), (15, ada), (16, noor)]
+
+    assert pipeline.taking_turns(rows) == [10, 13, 15, 11, 16, 12, 14]
+
+
+def test_dispatcher_sends_a_late_single_before_the_rest_of_a_batch(
+    client, user, other_user, source_image
+):
+    make = Generation.objects.create_queued
+    batch = [make(owner=user, source_image=source_image, prompt=f"b{n}") for n in range(5)]
+    single = make(owner=other_user, source_image=source_image, prompt="single")
+    client.submit_answers = [accepted(f"t{n}") for n in range(2)]
+
+    pipeline.submit_due_generations(limit=2)
+
+    sent = [params.prompt for params in client.submits]
+    assert sent == [batch[0].prompt, single.prompt]

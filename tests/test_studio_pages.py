@@ -3,7 +3,7 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from generations.models import Generation, Status
+from generations.models import Generation, SourceImage, Status
 
 from .conftest import picture_bytes
 
@@ -46,7 +46,8 @@ def test_form_error_appears_next_to_its_field_and_keeps_the_picture(logged_in, m
     html = response.content.decode()
     assert 'id="id_prompt-error"' in html
     assert 'id="id_steps-error"' in html
-    assert "Using the picture you uploaded" in html
+    kept = SourceImage.objects.get()
+    assert f'<input type="hidden" name="source_image" value="{kept.pk}">' in html
     assert not Generation.objects.exists()
 
 

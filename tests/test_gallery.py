@@ -1,0 +1,169 @@
+"""The gallery: filters in the URL, keyset pages with a constant number of queries."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from generations import gallery
+from generations.models import Favourite, Generation, GenerationLora, ReviewState, Status
+
+
+@pytest.fixture
+def browser(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def make(owner, source_image, prompt="a scene", **fields):
+    generation = Generation.objects.create_queued(
+        owner=owner, source_image=source_image, prompt=prompt
+    )
+    Generation.objects.filter(pk=generation.pk).update(**{"status": Status.SUCCEEDED, **fields})
+    generation.refresh_from_db()
+    return generation
+
+
+def shown(response):
+    return [row.pk for row in response.context["rows"]]
+
+
+def test_newest_first_and_oldest_first(browser, user, source_image):
+    first, second = make(user, source_image), make(user, source_image)
+    assert shown(browser.get("/gallery/")) == [second.pk, first.pk]
+    assert shown(browser.get("/gallery/?sort=oldest")) == [first.pk, second.pk]
+
+
+def test_search_matches_every_word_in_the_prompt(browser, user, source_image):
+    hit = make(user, source_image, "harbour at dusk, boats")
+    make(user, source_image, "harbour at noon")
+    assert shown(browser.get("/gallery/?q=dusk+harbour")) == [hit.pk]
+
+
+def test_filter_by_person(browser, user, other_user, source_image):
+    mine, theirs = make(user, source_image), make(other_user, source_image)
+    assert shown(browser.get("/gallery/?who=mine")) == [mine.pk]
+    assert shown(browser.get("/gallery/?who=noor")) == [theirs.pk]
+    assert set(shown(browser.get("/gallery/"))) == {mine.pk, theirs.pk}
+
+
+def test_filter_by_state_review_lora_and_favourites(browser, user, source_image):
+    approved = make(user, source_image, review_state=ReviewState.APPROVED)
+    styled = make(user, source_image)
+    GenerationLora.objects.create(generation=styled, position=1, path="Remade-AI/Painting", scale=1)
+    failed = make(user, source_image, status=Status.FAILED)
+    Favourite.toggle(user, styled)
+
+    assert shown(browser.get("/gallery/")) == [styled.pk, approved.pk]
+    assert shown(browser.get("/gallery/?status=failed")) == [failed.pk]
+    assert shown(browser.get("/gallery/?review=approved")) == [approved.pk]
+    assert shown(browser.get("/gallery/?lora=Remade-AI/Painting")) == [styled.pk]
+    assert shown(browser.get("/gallery/?favourites=on")) == [styled.pk]
+
+
+def test_filter_by_date_range(browser, user, source_image):
+    old = make(user, source_image, created_at=timezone.now() - timedelta(days=10))
+    new = make(user, source_image)
+    since = (timezone.now() - timedelta(days=2)).date().isoformat()
+    until = (timezone.now() - timedelta(days=5)).date().isoformat()
+    assert shown(browser.get(f"/gallery/?since={since}")) == [new.pk]
+    assert shown(browser.get(f"/gallery/?until={until}")) == [old.pk]
+
+
+def test_flagged_outputs_of_others_are_not_listed(
+    browser, user, other_user, reviewer, source_image
+):
+    theirs = make(other_user, source_image)
+    theirs.review(reviewer, ReviewState.FLAGGED)
+    assert shown(browser.get("/gallery/")) == []
+
+
+def test_pages_follow_each_other_without_gaps_or_repeats(browser, user, source_image, settings):
+    made = [make(user, source_image) for _ in range(gallery.PAGE_SIZE * 2 + 3)]
+    seen, after = [], None
+    while True:
+        response = browser.get(
+            "/gallery/", {"after": after} if after else {}, HTTP_HX_REQUEST="true"
+        )
+        seen += shown(response)
+        after = response.context["next_cursor"]
+        if not after:
+            break
+    assert seen == [row.pk for row in reversed(made)]
+
+
+def queries_for_a_page(browser, path):
+    with CaptureQueriesContext(connection) as queries:
+        assert browser.get(path).status_code == 200
+    return len(queries)
+
+
+def test_query_count_does_not_grow_with_rows(browser, user, other_user, source_image):
+    for _ in range(5):
+        make(user, source_image)
+    small = queries_for_a_page(browser, "/gallery/?q=scene&sort=oldest")
+    deep_small = queries_for_a_page(browser, "/gallery/?who=mine")
+
+    for index in range(300):
+        make(user if index % 2 else other_user, source_image)
+
+    assert queries_for_a_page(browser, "/gallery/?q=scene&sort=oldest") == small
+    assert queries_for_a_page(browser, "/gallery/?who=mine") == deep_small
+
+
+def test_batch_page_is_a_grid_of_prompt_by_seed(browser, user, source_image):
+    browser.post(
+        "/",
+        {
+            "prompt": "waves\nclouds",
+            "one_prompt_per_line": "on",
+            "source_image": source_image.pk,
+            "seed": "7",
+            "seed_count": "2",
+        },
+    )
+    batch = Generation.objects.first().batch
+
+    response = browser.get(f"/batches/{batch.pk}/")
+
+    assert response.context["columns"] == [(7, None), (8, None)]
+    assert [prompt for prompt, _ in response.context["grid"]] == ["waves", "clouds"]
+    assert all(all(cells) for _, cells in response.context["grid"])
+
+
+def test_favourite_toggles(browser, user, source_image):
+    generation = make(user, source_image)
+    browser.post(f"/generations/{generation.pk}/favourite/")
+    assert Favourite.objects.filter(user=user, generation=generation).exists()
+    browser.post(f"/generations/{generation.pk}/favourite/")
+    assert not Favourite.objects.exists()
+
+
+def test_owner_deletes_after_confirming_and_files_go_too(
+    browser, finished, media_root, django_capture_on_commit_callbacks
+):
+    video = media_root / finished.video.name
+    assert "cannot be undone" in browser.get(f"/generations/{finished.pk}/delete/").content.decode()
+    assert Generation.objects.filter(pk=finished.pk).exists() and video.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        browser.post(f"/generations/{finished.pk}/delete/")
+
+    assert not Generation.objects.filter(pk=finished.pk).exists()
+    assert not video.exists()
+
+
+def test_someone_else_cannot_delete(finished, other_user):
+    client = Client()
+    client.force_login(other_user)
+    assert client.post(f"/generations/{finished.pk}/delete/").status_code == 403
+    assert Generation.objects.filter(pk=finished.pk).exists()
+
+
+def test_download_is_named_after_the_prompt(browser, finished):
+    response = browser.get(f"/generations/{finished.pk}/video.mp4?download=1")
+    assert f'filename="p-{finished.pk}.mp4"' in response["Content-Disposition"]
