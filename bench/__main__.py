@@ -85,9 +85,13 @@ def main(argv=None):
         user = pages.seed(args.generations)
         print(f"seeded {args.generations} generations in {time.monotonic() - started:.1f} s")
         if "pages" in sections:
-            detail = pages.recent_id()
             rows = pages.measure(
-                stack.web_port, user, detail, args.seconds, args.rounds, args.concurrency
+                stack.web_port,
+                user,
+                pages.placeholders(min(40_000, args.generations // 3)),
+                args.seconds,
+                args.rounds,
+                args.concurrency,
             )
             output.append(
                 f"\nPages, {args.generations} generations of {pages.USERS} users; "

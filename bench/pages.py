@@ -6,6 +6,7 @@ A page is one line in PAGES. `{detail}` in a path becomes the id of a recent gen
 import random
 from dataclasses import dataclass, field
 from datetime import timedelta
+from urllib.parse import quote
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -32,15 +33,13 @@ class Page:
 
 FLOOR = Page("floor: bare view", "/bench/floor/")
 PAGES = [
-    Page("dashboard (first page)", "/"),
+    Page("gallery, first page", "/gallery/"),
+    Page("gallery, filtered", "/gallery/?who={owner}&q=harbour"),
+    Page("gallery, deep page", "/gallery/?after={deep}"),
     Page("live queue partial", "/generations/rows/", HTMX),
-    Page("JSON list, 50 rows", "/api/generations/?limit=50"),
-    Page("JSON list, 200 rows", "/api/generations/?limit=200"),
     Page("JSON detail", "/api/generations/{detail}/"),
-    Page("detail page", "/generations/{detail}/"),
-    # The gallery, once it lands: first page, a filtered page, a deep page, e.g.
-    # Page("gallery", "/gallery/"), Page("gallery, filtered", "/gallery/?status=failed"),
-    # Page("gallery, page 400", "/gallery/?page=400"),
+    Page("JSON list, 50 rows", "/api/generations/?limit=50"),
+    Page("dashboard", "/"),
 ]
 
 USERS = 20
@@ -121,22 +120,28 @@ def retire_running_seeds():
     Generation.objects.filter(status__in=ACTIVE_STATUSES).update(status=Status.CANCELED)
 
 
-def recent_id():
-    """A generation near the top of the list, as a person opening one would pick."""
-    return Generation.objects.order_by("-created_at").values_list("pk", flat=True)[5]
+def placeholders(deep_offset=40_000):
+    """What {detail}, {owner} and {deep} in a path stand for."""
+    recent = Generation.objects.order_by("-created_at", "-id")
+    deep = recent.filter(status=Status.SUCCEEDED)[deep_offset]
+    return {
+        "detail": recent.values_list("pk", flat=True)[5],
+        "owner": "bench03",
+        "deep": quote(f"{deep.created_at.isoformat()}_{deep.pk}"),
+    }
 
 
-def resolved(page, detail_id):
-    return page.path.format(detail=detail_id)
+def resolved(page, values):
+    return page.path.format(**values)
 
 
-def count_queries(user, pages, detail_id):
+def count_queries(user, pages, values):
     """SQL queries of one request to each page, as the logged-in user, in this process."""
     client = Client()
     client.force_login(user)
     counts = {}
     for page in pages:
-        path = resolved(page, detail_id)
+        path = resolved(page, values)
         with CaptureQueriesContext(connection) as queries:
             answer = client.get(path, headers=page.headers, HTTP_HOST="127.0.0.1")
         ok = answer.status_code < 400
@@ -144,16 +149,16 @@ def count_queries(user, pages, detail_id):
     return counts, client.cookies["sessionid"].value
 
 
-def measure(port, user, detail_id, seconds, rounds, concurrency):
+def measure(port, user, values, seconds, rounds, concurrency):
     """Rounds of (floor, page, page, ...), each page for `seconds`: noise hits them alike."""
     pages = [FLOOR, *PAGES]
-    queries, session = count_queries(user, pages, detail_id)
+    queries, session = count_queries(user, pages, values)
     results = {page.name: LoadResult() for page in pages}
     for page in pages:  # warm every worker's caches and connections first
-        hammer(port, resolved(page, detail_id), cookie(session, page), 1.0, concurrency)
+        hammer(port, resolved(page, values), cookie(session, page), 1.0, concurrency)
     for _ in range(rounds):
         for page in pages:
-            path = resolved(page, detail_id)
+            path = resolved(page, values)
             results[page.name].add(hammer(port, path, cookie(session, page), seconds, concurrency))
     floor = results[FLOOR.name].per_second
     return [

@@ -174,5 +174,7 @@ def test_studio_on_a_bucket_runs_a_generation_end_to_end(moto, tmp_path):
             assert container.streams.video[0].codec_context.name == "h264"
         assert requests.get(finished["poster_url"], timeout=10).content[:2] == b"\xff\xd8"
         assert not (tmp_path / "studio" / "media").exists()
+        policy = requests.get(studio.base_url + "/login/", timeout=10).headers
+        assert moto.endpoint in policy["Content-Security-Policy"]  # posters shown from the bucket
     finally:
         studio.stop()

@@ -7,6 +7,7 @@ import json
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -168,6 +169,17 @@ if S3_BUCKET:
             "default_acl": None,
         },
     }
+    # Browsers load posters and pictures from the bucket by presigned links (CSP img-src),
+    # addressed by path or by virtual host.
+    _hosts = ["s3.amazonaws.com", f"s3.{env_str('S3_REGION', 'us-east-1')}.amazonaws.com"]
+    if env_str("S3_ENDPOINT_URL"):
+        _hosts = [urlsplit(env_str("S3_ENDPOINT_URL")).netloc]
+    _scheme = urlsplit(env_str("S3_ENDPOINT_URL") or "https:").scheme
+    MEDIA_ORIGINS = [
+        f"{_scheme}://{name}{host}" for host in _hosts for name in ("", f"{S3_BUCKET}.")
+    ]
+else:
+    MEDIA_ORIGINS = []
 
 # Uploads: pictures above this size are refused before Pillow decodes them.
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
@@ -272,7 +284,7 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
+        "img-src": ["'self'", "data:", *MEDIA_ORIGINS],
         "media-src": ["'self'"],
         "connect-src": ["'self'"],
         "font-src": ["'self'"],
