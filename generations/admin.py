@@ -127,22 +127,18 @@ class GenerationAdmin(admin.ModelAdmin):
     def thumbnail(self, generation):
         if not generation.poster:
             return ""
-        return format_html(
-            '<img src="{}" alt="" style="height:40px;border-radius:4px">', generation.poster.url
-        )
+        return format_html('<img src="{}" alt="" height="40">', generation.poster.url)
 
     @admin.display(description="Preview")
     def preview(self, generation):
         if generation.video:
             return format_html(
-                '<video src="{}" poster="{}" controls muted style="{}"></video>',
+                '<video src="{}" poster="{}" controls muted width="{}"></video>',
                 generation.video.url,
                 generation.poster.url if generation.poster else "",
-                "max-width:480px;max-height:320px",
+                480,
             )
-        return format_html(
-            '<img src="{}" alt="" style="max-width:320px">', generation.source_image.image.url
-        )
+        return format_html('<img src="{}" alt="" width="320">', generation.source_image.image.url)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("source_image")

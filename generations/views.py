@@ -157,7 +157,13 @@ def batch_detail(request, pk):
         (prompt, [cells.get((prompt, seed, scale)) for seed, scale in columns])
         for prompt in prompts
     ]
-    context = {"batch": batch, "columns": columns, "grid": grid, "rows": rows}
+    context = {
+        "batch": batch,
+        "columns": columns,
+        "grid": grid,
+        "rows": rows,
+        "batch_active": any(row.is_active for row in rows),
+    }
     return render(request, "generations/batch.html", context)
 
 

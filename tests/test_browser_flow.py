@@ -44,6 +44,18 @@ def page():
         browser.close()
 
 
+def wait_for_js(page, expression, timeout=30):
+    """Poll a JavaScript expression from Python: the studio's CSP forbids the string eval
+    that Playwright's wait_for_function would use inside the page."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Timed out waiting for {expression}")
+        page.wait_for_timeout(100)
+
+
 def log_in(page, studio):
     page.goto(studio.base_url + "/")
     page.get_by_label("Username").fill("maya")
@@ -72,9 +84,9 @@ def test_upload_submit_and_watch_it_play(page, studio, tmp_path):
     assert page.url == url_after_submit
 
     video = page.locator("video#player")
-    page.wait_for_function("document.querySelector('video#player').readyState >= 1", timeout=30_000)
+    wait_for_js(page, "document.querySelector('video#player').readyState >= 1")
     duration = video.evaluate("element => element.duration")
     assert duration == pytest.approx(5.06, abs=0.2)
     video.evaluate("element => { element.muted = true; return element.play(); }")
-    page.wait_for_function("document.querySelector('video#player').currentTime > 0.5")
+    wait_for_js(page, "document.querySelector('video#player').currentTime > 0.5")
     page.screenshot(path=SCREENSHOTS / "detail-succeeded.png", full_page=True)

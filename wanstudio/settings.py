@@ -284,7 +284,8 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:", *MEDIA_ORIGINS],
+        # blob: lets the form preview the picture a person just chose, before uploading it.
+        "img-src": ["'self'", "data:", "blob:", *MEDIA_ORIGINS],
         "media-src": ["'self'"],
         "connect-src": ["'self'"],
         "font-src": ["'self'"],

@@ -1,0 +1,169 @@
+"""The studio as a person uses it, in real Chromium against the running studio."""
+
+import base64
+
+import pytest
+
+from .conftest import picture_bytes
+from .live_studio import LiveStudio, wait_until
+from .test_browser_flow import CHROMIUM, CHROMIUM_FLAGS, SCREENSHOTS, wait_for_js
+
+pytestmark = [pytest.mark.live, pytest.mark.browser]
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory):
+    live = LiveStudio(tmp_path_factory.mktemp("studio-browser")).start()
+    live.manage(
+        "shell",
+        "-c",
+        (
+            "from generations.models import LoraPreset; "
+            "LoraPreset.objects.create(name='Painting', path='Remade-AI/Painting', "
+            "default_scale=0.8)"
+        ),
+    )
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="module")
+def page(studio):
+    from playwright.sync_api import sync_playwright
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(studio.base_url + "/login/")
+        page.get_by_label("Username").fill("maya")
+        page.get_by_label("Password").fill("a-long-test-password")
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(studio.base_url + "/")
+        yield page
+        browser.close()
+
+
+def drop_picture(page, content, name="drop.jpg"):
+    """Drop a file on the drop zone the way a file manager does."""
+    page.evaluate(
+        """([data, name]) => {
+            const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], name, { type: "image/jpeg" }));
+            const zone = document.getElementById("dropzone");
+            zone.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true }));
+        }""",
+        [base64.b64encode(content).decode(), name],
+    )
+
+
+def test_drop_submit_with_two_loras_and_watch_it_finish(page, studio):
+    studio.configure_simulator(process_seconds=10)
+    page.goto(studio.base_url + "/")
+    drop_picture(page, picture_bytes(900, 600))
+    page.wait_for_selector("#picture-preview:not([hidden])")
+    assert "drop.jpg" in page.locator("#picture-info").inner_text()
+    page.get_by_label("Prompt", exact=True).fill("lanterns rising over the lake")
+    page.get_by_label("LoRA 1 preset").select_option(label="Painting")
+    assert page.get_by_label("LoRA 1 scale").input_value() == "0.8"
+    page.get_by_label("LoRA 2 path").fill("Owner/Watercolour")
+    page.get_by_label("LoRA 2 scale").fill("1.5")
+    page.screenshot(path=SCREENSHOTS / "studio-form-filled.png", full_page=True)
+    page.get_by_role("button", name="Generate video").click()
+    page.wait_for_url("**/generations/*/")
+
+    page.evaluate("window.__sameDocument = true")
+    progress = set()
+    for _ in range(60):
+        if page.locator(".status-succeeded").count():
+            break
+        bar = page.locator("#detail-body progress")
+        if bar.count():
+            progress.add(bar.get_attribute("value"))
+        page.wait_for_timeout(500)
+    page.wait_for_selector(".status-succeeded", timeout=60_000)
+    assert page.evaluate("window.__sameDocument") is True
+    assert len(progress - {"0"}) >= 2, progress  # the bar moved on its own
+    assert "Remade-AI/Painting × 0.8, Owner/Watercolour × 1.5" in page.inner_text(".params")
+    wait_for_js(page, "document.querySelector('video#player').readyState >= 1")
+    page.evaluate("document.querySelector('video#player').muted = true")
+    page.evaluate("document.querySelector('video#player').play()")
+    wait_for_js(page, "document.querySelector('video#player').currentTime > 0.3")
+    page.screenshot(path=SCREENSHOTS / "detail.png", full_page=True)
+    studio.configure_simulator(process_seconds=2)
+
+
+def test_reuse_settings_prefills_every_field(page, studio):
+    studio.configure_simulator(process_seconds=2)
+    page.goto(studio.base_url + "/")
+    page.get_by_label("Source picture").set_input_files(
+        files=[{"name": "tall.jpg", "mimeType": "image/jpeg", "buffer": picture_bytes(480, 800)}]
+    )
+    page.get_by_label("Prompt", exact=True).fill("a tall waterfall")
+    page.get_by_label("Negative prompt").fill("blur")
+    page.get_by_label("Clarity").select_option("720p")
+    page.get_by_label("LoRA 1 path").fill("Owner/Mist")
+    page.get_by_label("LoRA 1 scale").fill("2")
+    page.locator("#advanced summary").click()
+    page.get_by_label("Random each time").uncheck()
+    page.locator("#id_seed").fill("31337")
+    page.get_by_label("Steps").fill("20")
+    page.get_by_label("Fast mode").select_option("true")
+    page.get_by_role("button", name="Generate video").click()
+    page.wait_for_url("**/generations/*/")
+
+    page.get_by_role("link", name="Reuse settings").click()
+    page.wait_for_url("**/?reuse=*")
+
+    assert page.locator("#picture-preview").is_visible()
+    assert page.get_by_label("Prompt", exact=True).input_value() == "a tall waterfall"
+    assert page.get_by_label("Negative prompt").input_value() == "blur"
+    assert page.get_by_label("Clarity").input_value() == "720p"
+    assert page.get_by_label("Orientation").input_value() == "portrait"
+    assert page.get_by_label("LoRA 1 path").input_value() == "Owner/Mist"
+    assert page.get_by_label("LoRA 1 scale").input_value() == "2.0"
+    assert page.locator("#id_seed").input_value() == "31337"
+    assert not page.get_by_label("Random each time").is_checked()
+    assert page.get_by_label("Steps").input_value() == "20"
+    assert page.get_by_label("Fast mode").input_value() == "true"
+    page.screenshot(path=SCREENSHOTS / "reuse-settings.png", full_page=True)
+
+
+def test_batch_of_two_prompts_by_two_seeds_makes_four(page, studio):
+    page.goto(studio.base_url + "/")
+    page.get_by_label("Source picture").set_input_files(
+        files=[{"name": "b.jpg", "mimeType": "image/jpeg", "buffer": picture_bytes(800, 450)}]
+    )
+    page.get_by_label("Prompt", exact=True).fill("slow zoom on the dunes\nwind over the dunes")
+    page.get_by_label("One prompt per line").check()
+    page.locator("#advanced summary").click()
+    page.get_by_label("Seeds per prompt").fill("2")
+    assert page.locator("#batch-size").inner_text() == "4"
+    assert page.locator("#cost-estimate").inner_text() == "0.80"
+    page.get_by_role("button", name="Generate video").click()
+    page.wait_for_url("**/batches/*/")
+
+    assert page.locator(".batch-grid tbody tr").count() == 2
+    assert page.locator(".batch-grid tbody td").count() == 4
+    page.screenshot(path=SCREENSHOTS / "batch.png", full_page=True)
+
+
+def test_gallery_search_and_filters(page, studio):
+    studio.wait_for_terminal(
+        [row["id"] for row in studio.api("GET", "/api/generations/").json()["results"]]
+    )
+    page.goto(studio.base_url + "/gallery/")
+    assert page.locator(".card-tile").count() >= 5
+    page.screenshot(path=SCREENSHOTS / "gallery.png", full_page=True)
+
+    page.get_by_label("Search prompts").fill("dunes wind")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url("**q=dunes+wind**")
+    captions = page.locator(".tile-caption").all_inner_texts()
+    assert captions and all("wind over the dunes" in caption for caption in captions)
+
+    page.goto(studio.base_url + "/gallery/?who=mine&lora=Owner/Mist")
+    assert page.locator(".tile-caption").all_inner_texts() == ["a tall waterfall"]
+    page.go_back()
+    wait_until(lambda: "q=dunes" in page.url, 10, "the back button")
