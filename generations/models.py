@@ -247,7 +247,7 @@ class Generation(models.Model):
     video_sha256 = models.CharField(max_length=64, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     # What the submit was expected to cost, from the price table when it was requested.
     estimated_cost = models.DecimalField(max_digits=9, decimal_places=4, null=True, blank=True)
