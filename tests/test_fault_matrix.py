@@ -105,8 +105,7 @@ def studio(tmp_path_factory, request):
         print_table(request.config, "Fault matrix", TABLE)
 
 
-def print_table(config, title, rows):
-    header = ("case", "expected", "outcome", "POSTs", "note")
+def print_table(config, title, rows, header=("case", "expected", "outcome", "POSTs", "note")):
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(5)]
     lines = [f"{title}:"] + [
         "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True))

@@ -183,7 +183,7 @@ def test_slowvideo_trickles_the_whole_file(sim, pictures):
 
     response = requests.get(video_link(sim, task_id))
 
-    assert time.monotonic() - began >= 3
+    assert time.monotonic() - began >= 0.9  # hang_seconds
     assert len(response.content) == int(response.headers["Content-Length"])
 
 

@@ -26,7 +26,7 @@ Faults of the video link itself:
 
     [sim:cutvideo]     the full Content-Length is announced, half the body is sent
     [sim:notmp4]       200 video/mp4 whose body is an HTML page
-    [sim:slowvideo]    the body trickles out over about SLOW_VIDEO_SECONDS
+    [sim:slowvideo]    the body trickles out over hang_seconds, in eight pieces
 
 "xN" limits a fault to its first N occurrences: the first N submits carrying that exact
 prompt, or the first N polls (answers after success, for novideo and expired) or downloads
@@ -45,7 +45,6 @@ POLL_FAULTS = ("poll502", "pollcut", "poll404", "pollhang", "oddstatus")
 ANSWER_FAULTS = ("flip",)  # shape every answer, never counted
 SUCCESS_FAULTS = ("novideo", "expired")  # only answers given once the task succeeded
 VIDEO_FAULTS = ("cutvideo", "notmp4", "slowvideo")
-SLOW_VIDEO_SECONDS = 4.0
 
 _KINDS = SUBMIT_FAULTS + TASK_FAULTS + POLL_FAULTS + ANSWER_FAULTS + SUCCESS_FAULTS + VIDEO_FAULTS
 _MARKER = re.compile(

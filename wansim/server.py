@@ -28,7 +28,6 @@ from .config import RUNTIME_FIELDS, SimConfig
 from .faults import (
     DEFAULT_FAIL_REASON,
     POLL_FAULTS,
-    SLOW_VIDEO_SECONDS,
     SUBMIT_FAULTS,
     SUCCESS_FAULTS,
     VIDEO_FAULTS,
@@ -141,6 +140,10 @@ class Simulator:
 
     def __exit__(self, *exc_info) -> None:
         self.stop()
+
+    def trickle_pause(self, pieces: int) -> bool:
+        """A pause of [sim:slowvideo]'s trickle; True when the simulator stops meanwhile."""
+        return self._stopping.wait(self.config.hang_seconds / pieces)
 
     def hold_connection(self) -> None:
         """What [sim:timeout] does instead of answering; cut short when the simulator stops."""
@@ -490,7 +493,7 @@ class _Handler(BaseHTTPRequestHandler):
                 while chunk := video.read(piece):
                     self.wfile.write(chunk)
                     self.wfile.flush()
-                    if self.server.simulator._stopping.wait(SLOW_VIDEO_SECONDS / 8):
+                    if self.server.simulator.trickle_pause(8):
                         break
             else:
                 shutil.copyfileobj(video, self.wfile)
