@@ -1,6 +1,6 @@
 """Serving stored media to logged-in users, with HTTP Range so videos can be seeked."""
 
-import mimetypes
+import posixpath
 import re
 
 from django.core.files.storage import default_storage
@@ -8,13 +8,24 @@ from django.http import FileResponse, Http404, HttpResponse
 
 RANGE_PATTERN = re.compile(r"^bytes=(\d*)-(\d*)$")
 CHUNK = 64 * 1024
+# What the studio stores. Anything else is handed over as a download, never shown inline,
+# so a stray file can never run as a page of the studio's origin.
+MEDIA_TYPES = {
+    ".mp4": "video/mp4",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".webp": "image/webp",
+}
 
 
 def stored_file_response(request, name, as_attachment=False, filename=None):
     if not name or ".." in name.split("/") or not default_storage.exists(name):
         raise Http404("No such file")
     size = default_storage.size(name)
-    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    content_type = MEDIA_TYPES.get(posixpath.splitext(name)[1].lower())
+    if content_type is None:
+        content_type, as_attachment = "application/octet-stream", True
     requested = parse_range(request.headers.get("Range", ""), size)
     if requested == "unsatisfiable":
         response = HttpResponse(status=416)
