@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, review_views, views
+from . import api, compare_views, library_views, review_views, views
 from .health import healthz
 
 app_name = "generations"
@@ -27,4 +27,34 @@ urlpatterns = [
     path("public/source/<str:token>/", views.source_link, name="source-link"),
     path("api/generations/", api.generations, name="api-list"),
     path("api/generations/<int:pk>/", api.generation, name="api-detail"),
+    # --- libraries (pictures, LoRA presets, prompt presets) and compare ---
+    path("library/", library_views.library, name="library"),
+    path("library/pictures/", library_views.pictures, name="library-pictures"),
+    path("library/pictures/<int:pk>/", library_views.edit_picture, name="library-picture"),
+    path(
+        "library/pictures/<int:pk>/retire/",
+        library_views.retire_picture,
+        name="library-picture-retire",
+    ),
+    path(
+        "library/pictures/<int:pk>/restore/",
+        library_views.restore_picture,
+        name="library-picture-restore",
+    ),
+    path("library/loras/", library_views.loras, name="library-loras"),
+    path("library/loras/new/", library_views.add_lora, name="library-lora-new"),
+    path("library/loras/<int:pk>/", library_views.edit_lora, name="library-lora"),
+    path("library/loras/<int:pk>/retire/", library_views.retire_lora, name="library-lora-retire"),
+    path(
+        "library/loras/<int:pk>/restore/", library_views.restore_lora, name="library-lora-restore"
+    ),
+    path("library/prompts/", library_views.prompts, name="library-prompts"),
+    path("library/prompts/new/", library_views.add_prompt, name="library-prompt-new"),
+    path("library/prompts/<int:pk>/", library_views.edit_prompt, name="library-prompt"),
+    path(
+        "library/prompts/<int:pk>/delete/",
+        library_views.delete_prompt,
+        name="library-prompt-delete",
+    ),
+    path("compare/", compare_views.compare_page, name="compare"),
 ]
