@@ -82,6 +82,9 @@ def seed(total):
             seeded_generation(index, total, now, rng, users, pictures)
             for index in range(start, min(total, start + BATCH))
         )
+    # A live database has planner statistics (autovacuum keeps them); a bulk load has none yet.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     return users[0]
 
 
