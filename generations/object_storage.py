@@ -7,7 +7,9 @@ for the byte range that is wanted and streams it, so a web worker's memory stays
 
 import io
 
+from botocore.exceptions import ClientError
 from storages.backends.s3 import S3Storage
+from storages.utils import clean_name
 
 READ_CHUNK = 64 * 1024
 
@@ -18,10 +20,10 @@ class MediaBucketStorage(S3Storage):
     def _open(self, name, mode="rb"):
         if "w" in mode or "a" in mode or "+" in mode:
             return super()._open(name, mode)
-        key = self._normalize_name(name)
+        key = self._normalize_name(clean_name(name))
         try:
             head = self.connection.meta.client.head_object(Bucket=self.bucket_name, Key=key)
-        except self.connection.meta.client.exceptions.ClientError as error:
+        except ClientError as error:
             if error.response["ResponseMetadata"]["HTTPStatusCode"] == 404:
                 raise FileNotFoundError(f"File does not exist: {name}") from None
             raise

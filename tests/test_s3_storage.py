@@ -135,6 +135,11 @@ def test_reading_a_stored_file_streams_the_range_asked_for(bucket):
         assert handle.read(3) == content[5:8]
 
 
+def test_opening_a_missing_object_says_so(bucket):
+    with pytest.raises(FileNotFoundError):
+        default_storage.open("videos/none.mp4")
+
+
 def test_media_view_answers_a_range_request_from_the_bucket(bucket, client, user):
     content = os.urandom(512 * 1024)
     name = default_storage.save("videos/v.mp4", ContentFile(content))
