@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from . import media, wan_api
@@ -30,6 +30,8 @@ OUT_OF_CREDIT = "BILLING_BALANCE_NOT_ENOUGH"
 # in a row, before we give up on a task.
 MAX_POLL_TROUBLES = {"not_found": 3, "no_video": 5, "expired": 3}
 MAX_CONSECUTIVE_POLL_FAILURES = 40
+# Tries to record an accepted task's id while the database refuses writes (1+2+3+4 s apart).
+RECORD_ACCEPTED_TRIES = 5
 
 
 def api_client():
@@ -113,7 +115,7 @@ def submit_generation(generation_id, max_wait=5.0):
 def apply_submit_result(generation, result):
     outcome = wan_api.SubmitOutcome
     if result.outcome == outcome.ACCEPTED:
-        generation.mark_submitted(result.task_id, first_poll_at=next_poll_time(generation))
+        record_accepted(generation, result.task_id)
         from .tasks import start_dispatcher  # the queue glue; imported late to keep arrows one way
 
         start_dispatcher()
@@ -137,6 +139,20 @@ def apply_submit_result(generation, result):
             "The API may or may not have created this task "
             f"({api_error_text(result)}). Submitting again may be billed twice."
         )
+
+
+def record_accepted(generation, task_id):
+    """The API has created, and billed, this task: a busy database must not lose its id."""
+    for attempt in range(1, RECORD_ACCEPTED_TRIES + 1):
+        try:
+            generation.mark_submitted(task_id, first_poll_at=next_poll_time(generation))
+            return
+        except OperationalError:
+            if attempt == RECORD_ACCEPTED_TRIES:
+                log.error("Task %s of #%s was accepted but not recorded", task_id, generation.pk)
+                raise
+            log.warning("Recording task %s failed; trying again in %d s", task_id, attempt)
+            time.sleep(attempt)
 
 
 def settle_interrupted_submit(generation):

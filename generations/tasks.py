@@ -5,7 +5,7 @@ import os
 import socket
 import time
 
-from django.db import transaction
+from django.db import OperationalError, close_old_connections, transaction
 from django_q.models import Schedule
 from django_q.tasks import async_task
 
@@ -78,10 +78,18 @@ def dispatch(wait_for_lease=False):
     more_work = True
     try:
         while time.monotonic() < deadline:
-            WorkerLease.acquire(DISPATCHER, holder, DISPATCHER_LEASE_SECONDS)
-            pipeline.submit_due_generations()
-            pipeline.poll_due_generations()
-            wait = pipeline.seconds_until_next_due()
+            try:
+                WorkerLease.acquire(DISPATCHER, holder, DISPATCHER_LEASE_SECONDS)
+                pipeline.submit_due_generations()
+                pipeline.poll_due_generations()
+                wait = pipeline.seconds_until_next_due()
+            except OperationalError as error:
+                # A locked or lost database: try again soon, rather than die holding the
+                # lease and leave every task unpolled until it runs out.
+                log.warning("The dispatcher could not use the database (%s); trying again", error)
+                close_old_connections()
+                time.sleep(DISPATCHER_IDLE_SLEEP)
+                continue
             if wait is None:
                 more_work = False
                 break

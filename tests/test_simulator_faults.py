@@ -209,3 +209,13 @@ def test_stats_count_polls_and_downloads_per_task(sim, pictures):
 def test_poll_faults_cannot_be_set_as_a_submit_fault(sim):
     response = requests.post(f"{sim.base_url}/sim/config", json={"submit_fault": "poll502"})
     assert response.status_code == 400
+
+
+def test_slowaccept_creates_the_task_and_answers_late(sim, pictures):
+    began = time.monotonic()
+
+    response = submit(sim, body(pictures, prompt="waves [sim:slowaccept]"))
+
+    assert time.monotonic() - began >= 0.9  # hang_seconds
+    assert response.status_code == 200
+    assert sim.tasks.get(response.json()["task_id"]) is not None

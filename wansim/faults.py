@@ -9,6 +9,7 @@ Markers are case-insensitive and may sit anywhere in the prompt:
     [sim:500]  [sim:500x1]                500 CREATE_TASK_FAILED at submit
     [sim:timeout]                         task created, the answer never comes (read timeout)
     [sim:drop]                            task created, connection closed without an answer
+    [sim:slowaccept]                      task created, its answer comes after hang_seconds
     [sim:slow]                            processing takes 4x longer
 
 Faults of a task's polls (task-result answers):
@@ -39,7 +40,7 @@ import threading
 from dataclasses import dataclass
 
 DEFAULT_FAIL_REASON = "The content was refused by the safety checker"
-SUBMIT_FAULTS = ("429", "500", "balance", "reject", "timeout", "drop")
+SUBMIT_FAULTS = ("429", "500", "balance", "reject", "timeout", "drop", "slowaccept")
 TASK_FAULTS = ("fail", "slow")
 POLL_FAULTS = ("poll502", "pollcut", "poll404", "pollhang", "oddstatus")
 ANSWER_FAULTS = ("flip",)  # shape every answer, never counted

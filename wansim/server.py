@@ -73,6 +73,7 @@ class Reply:
     file_fault: str = ""  # "cutvideo": half the file, then close; "slowvideo": a trickle
     raw: bytes | None = None  # a body sent as is (with headers' Content-Type) instead of JSON
     silence: str = ""  # "drop": close without answering; "timeout": hold the line, then close
+    late: bool = False  # hold the line for hang_seconds, then answer ([sim:slowaccept])
 
 
 def error_reply(status: int, reason: str, message: str, headers: dict | None = None) -> Reply:
@@ -181,6 +182,8 @@ class Simulator:
                 headers["Retry-After"] = formatdate(time.time() + fault.retry_date, usegmt=True)
             return error_reply(status, reason, message, headers), None
         task = self._create_task(request, config)
+        if fault and fault.kind == "slowaccept":
+            return Reply(200, {"task_id": task.task_id}, late=True), task.task_id
         if fault:  # timeout or drop: the task exists (and is billed), but its answer is lost
             return Reply(0, silence=fault.kind), task.task_id
         return Reply(200, {"task_id": task.task_id}), task.task_id
@@ -464,6 +467,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.server.simulator.hold_connection()
             self.close_connection = True  # closing without a status line: the answer is lost
             return
+        if reply.late:
+            self.server.simulator.hold_connection()
         if reply.file is not None:
             self._send_file(reply)
             return

@@ -1,0 +1,115 @@
+"""The pipeline's answers to faults that must not cost a paid result (fast, no processes;
+tests/test_fault_matrix.py and friends play the same faults through the running studio)."""
+
+import pytest
+from django.db import OperationalError
+
+from generations import pipeline, tasks, wan_api
+from generations.models import Generation, Status, WorkerLease
+
+NOT_MP4 = wan_api.DownloadResult(wan_api.DownloadOutcome.INVALID, message="not an MP4 video")
+
+
+class BadDownloads:
+    def download(self, url, dest, *, max_bytes):
+        return NOT_MP4
+
+
+@pytest.fixture
+def downloading(source_image, user, monkeypatch):
+    monkeypatch.setattr(pipeline, "api_client", BadDownloads)
+    generation = Generation.objects.create_queued(owner=user, source_image=source_image, prompt="p")
+    Generation.objects.filter(pk=generation.pk).update(
+        status=Status.DOWNLOADING, api_task_id="task-1"
+    )
+    return generation
+
+
+def test_an_error_page_instead_of_the_video_asks_for_a_fresh_link(downloading):
+    pipeline.download_result(downloading.pk, "https://cdn.example/v.mp4")
+
+    downloading.refresh_from_db()
+    assert downloading.status == Status.PROCESSING
+    assert "not a usable video" in downloading.events.last().note
+
+
+def test_a_link_that_never_serves_a_video_ends_failed_with_the_reason(downloading):
+    for _ in range(pipeline.MAX_POLL_TROUBLES["expired"]):
+        Generation.objects.filter(pk=downloading.pk).update(status=Status.DOWNLOADING)
+        pipeline.download_result(downloading.pk, "https://cdn.example/v.mp4")
+
+    downloading.refresh_from_db()
+    assert downloading.status == Status.FAILED
+    assert downloading.failure_reason == "The result could not be used: not an MP4 video"
+
+
+# --- an accepted task while the database refuses writes --------------------------------
+
+
+@pytest.fixture
+def submitting(source_image, user, monkeypatch):
+    monkeypatch.setattr(pipeline.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr("generations.tasks.start_dispatcher", lambda: None)
+    generation = Generation.objects.create_queued(owner=user, source_image=source_image, prompt="p")
+    generation.claim_for_submit()
+    return generation
+
+
+def refusing(times, monkeypatch):
+    """mark_submitted fails as SQLite does past its busy timeout, `times` times."""
+    real = Generation.mark_submitted
+    refusals = []
+
+    def mark_submitted(self, *args, **kwargs):
+        if len(refusals) < times:
+            refusals.append(1)
+            raise OperationalError("database is locked")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Generation, "mark_submitted", mark_submitted)
+    return refusals
+
+
+ACCEPTED = wan_api.SubmitResult(wan_api.SubmitOutcome.ACCEPTED, task_id="task-9", http_status=200)
+
+
+def test_an_accepted_task_id_survives_a_database_that_refuses_writes(submitting, monkeypatch):
+    refusals = refusing(pipeline.RECORD_ACCEPTED_TRIES - 1, monkeypatch)
+
+    pipeline.apply_submit_result(submitting, ACCEPTED)
+
+    submitting.refresh_from_db()
+    assert (submitting.status, submitting.api_task_id) == (Status.SUBMITTED, "task-9")
+    assert len(refusals) == pipeline.RECORD_ACCEPTED_TRIES - 1
+
+
+def test_a_task_id_that_cannot_be_recorded_is_logged(submitting, monkeypatch, caplog):
+    refusing(pipeline.RECORD_ACCEPTED_TRIES, monkeypatch)
+
+    with pytest.raises(OperationalError):
+        pipeline.apply_submit_result(submitting, ACCEPTED)
+
+    assert "task-9" in caplog.text
+
+
+# --- the dispatcher and a database that refuses for a moment -----------------------------
+
+
+def test_the_dispatcher_outlives_a_moment_of_database_refusal(db, monkeypatch):
+    monkeypatch.setattr(tasks.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(tasks, "start_dispatcher", lambda: None)
+    answers = iter([OperationalError("database is locked"), None])
+
+    def poll_due_generations():
+        answer = next(answers)
+        if answer is not None:
+            raise answer
+
+    monkeypatch.setattr(pipeline, "poll_due_generations", poll_due_generations)
+    monkeypatch.setattr(pipeline, "submit_due_generations", lambda: None)
+    monkeypatch.setattr(pipeline, "seconds_until_next_due", lambda: None)
+
+    tasks.dispatch()
+
+    assert next(answers, "all used") == "all used"  # it came back for a second round
+    assert WorkerLease.is_free(tasks.DISPATCHER)
