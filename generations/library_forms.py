@@ -12,9 +12,7 @@ class PictureUploadForm(forms.Form):
         label="Picture",
         widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
     )
-    name = forms.CharField(
-        required=False, max_length=255, help_text="Optional; the file's name otherwise."
-    )
+    name = forms.CharField(required=False, max_length=255, label="Name (optional)")
 
     def clean_image(self):
         upload = self.cleaned_data["image"]

@@ -1,0 +1,132 @@
+"""Compare and the libraries in real Chromium, against a running studio."""
+
+import pytest
+
+from .conftest import picture_bytes
+from .live_studio import LiveStudio
+from .test_browser_flow import CHROMIUM, CHROMIUM_FLAGS, SCREENSHOTS, wait_for_js
+
+pytestmark = [pytest.mark.live, pytest.mark.browser]
+
+PROMPT = "boats rocking gently in the harbour"
+CURRENT_TIMES = "[...document.querySelectorAll('video[data-compare]')].map((v) => v.currentTime)"
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory):
+    live = LiveStudio(tmp_path_factory.mktemp("compare-browser")).start()
+    live.manage(
+        "shell",
+        "-c",
+        (
+            "from generations.models import LoraPreset, PromptPreset; "
+            "LoraPreset.objects.create(name='Painting', path='Remade-AI/Painting', "
+            "default_scale=0.8, notes='Thick brush strokes, warm light.'); "
+            "LoraPreset.objects.create(name='Old film', path='Owner/Old-Film', "
+            "default_scale=1.2, is_active=False); "
+            "PromptPreset.objects.create(name='Harbour dusk', prompt='" + PROMPT + " at dusk', "
+            "negative_prompt='blur, text')"
+        ),
+    )
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def page(studio):
+    from playwright.sync_api import sync_playwright
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(studio.base_url + "/login/")
+        page.get_by_label("Username").fill("maya")
+        page.get_by_label("Password").fill("a-long-test-password")
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(studio.base_url + "/")
+        yield page
+        browser.close()
+
+
+def pictures_loaded(page):
+    wait_for_js(page, "[...document.querySelectorAll('img')].every((i) => i.complete)")
+
+
+def test_compare_two_seeds_plays_them_together(page, studio):
+    picture = picture_bytes(960, 540)
+    ids = [studio.create(PROMPT, picture, seed=seed)["id"] for seed in (11, 22)]
+    finished = studio.wait_for_terminal(ids)
+    assert {row["status"] for row in finished.values()} == {"succeeded"}
+
+    page.goto(f"{studio.base_url}/compare/?ids={ids[0]},{ids[1]}")
+    wait_for_js(page, "[...document.querySelectorAll('video[data-compare]')]"
+                ".every((v) => v.readyState >= 2)")  # fmt: skip
+    table = page.locator("table#differences").inner_text()
+    assert "Seed asked" in table and "11" in table and "22" in table
+    assert "Prompt" not in table
+
+    page.get_by_role("button", name="Play all").press("Enter")  # from the keyboard
+    wait_for_js(page, f"{CURRENT_TIMES}.every((time) => time > 1.0)")
+    first, second = page.evaluate(CURRENT_TIMES)
+    assert abs(first - second) < 0.35
+    page.screenshot(path=SCREENSHOTS / "compare.png", full_page=True)
+
+    page.get_by_role("button", name="Pause all").click()
+    wait_for_js(
+        page, "[...document.querySelectorAll('video[data-compare]')].every((v) => v.paused)"
+    )
+    page.get_by_label("Position").fill("2.5")
+    wait_for_js(page, f"{CURRENT_TIMES}.every((time) => Math.abs(time - 2.5) < 0.1)")
+
+    page.emulate_media(color_scheme="dark")
+    page.screenshot(path=SCREENSHOTS / "compare-dark.png", full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=SCREENSHOTS / "compare-phone.png", full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    page.goto(f"{studio.base_url}/compare/?ids={ids[0]}")
+    assert "Pick at least one more" in page.locator("#compare-problem").inner_text()
+    pictures_loaded(page)
+    page.screenshot(path=SCREENSHOTS / "compare-pick-phone.png", full_page=True)
+
+
+def test_library_pages(page, studio):
+    page.goto(studio.base_url + "/")
+    page.get_by_role("link", name="Library").click()
+    page.wait_for_url("**/library/pictures/")
+    page.get_by_label("Picture", exact=True).set_input_files(
+        files=[{"name": "notes.jpg", "mimeType": "image/jpeg", "buffer": b"not a picture"}]
+    )
+    page.get_by_role("button", name="Upload").click()
+    assert "not a picture we can read" in page.locator("#id_image-error").inner_text()
+    page.get_by_label("Picture", exact=True).set_input_files(
+        files=[{"name": "meadow.jpg", "mimeType": "image/jpeg", "buffer": picture_bytes(800, 600)}]
+    )
+    page.get_by_label("Name").fill("Meadow")
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_selector("text=“Meadow” was added to the library.")
+    pictures_loaded(page)
+    page.screenshot(path=SCREENSHOTS / "library-pictures.png", full_page=True)
+    page.emulate_media(color_scheme="dark")
+    page.screenshot(path=SCREENSHOTS / "library-pictures-dark.png", full_page=True)
+    page.emulate_media(color_scheme="light")
+
+    page.get_by_role("link", name="LoRAs").click()
+    assert page.locator(".library-row", has_text="Old film").locator(".badge").inner_text() == (
+        "Retired"
+    )
+    page.screenshot(path=SCREENSHOTS / "library-loras.png", full_page=True)
+
+    page.get_by_role("link", name="Prompts").click()
+    page.get_by_role("link", name="Add a prompt preset").click()
+    page.get_by_label("Name").fill("Harbour dusk")
+    page.get_by_label("Prompt", exact=True).fill("lanterns over the water")
+    page.get_by_role("button", name="Save").click()
+    assert "already exists" in page.locator("#id_name-error").inner_text()
+    assert page.get_by_label("Prompt", exact=True).input_value() == "lanterns over the water"
+    page.screenshot(path=SCREENSHOTS / "library-prompt-form-error.png", full_page=True)
+    page.get_by_label("Name").fill("Lanterns")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_selector("text=Prompt preset “Lanterns” saved.")
+    page.screenshot(path=SCREENSHOTS / "library-prompts.png", full_page=True)
