@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('generations', '0004_batches_favourites'),
+        ("generations", "0004_batches_favourites"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='generation',
-            name='finished_at',
+            model_name="generation",
+            name="finished_at",
             field=models.DateTimeField(blank=True, db_index=True, null=True),
         ),
     ]
