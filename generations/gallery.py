@@ -8,7 +8,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from .models import Favourite, Generation, GenerationLora, ReviewState, Status
+from .models import Favourite, Generation, GenerationLora, LoraPreset, ReviewState, Status
 
 PAGE_SIZE = 24
 
@@ -76,7 +76,8 @@ class GalleryFilters(forms.Form):
         return get_user_model().objects.filter(is_active=True).order_by("username")
 
     def lora_paths(self):
-        return GenerationLora.objects.values_list("path", flat=True).distinct().order_by("path")
+        """Suggestions for the LoRA filter: the library's presets (any path can be typed)."""
+        return LoraPreset.objects.filter(is_active=True).values_list("path", flat=True)
 
 
 def day_start(day):

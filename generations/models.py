@@ -271,7 +271,12 @@ class Generation(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["created_at", "id"], name="gallery_order")]
+        # The gallery reads newest first, usually of one state, often of one person.
+        indexes = [
+            models.Index(fields=["created_at", "id"], name="gallery_order"),
+            models.Index(fields=["status", "created_at", "id"], name="gallery_by_status"),
+            models.Index(fields=["owner", "status", "created_at", "id"], name="gallery_by_owner"),
+        ]
         permissions = [
             ("review_generation", "Can review generations"),
             ("view_flagged_generation", "Can see flagged generations of others"),

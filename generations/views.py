@@ -23,7 +23,6 @@ from .models import (
     Batch,
     Favourite,
     Generation,
-    LoraPreset,
     PromptPreset,
     SourceImage,
     Status,
@@ -68,7 +67,7 @@ def dashboard(request):
     context = {
         "form": form,
         **live_queue_context(request.user),
-        "lora_presets": LoraPreset.objects.filter(is_active=True),
+        "lora_presets": form.lora_presets,
         "prompt_presets": PromptPreset.objects.all(),
         "library": SourceImage.objects.filter(is_retired=False)[:LIBRARY_PICKS],
         "picked_source": picked_source(form),
