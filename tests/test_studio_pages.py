@@ -60,12 +60,21 @@ def test_detail_partial_stops_polling_once_terminal(logged_in, source_image, use
     assert response.status_code == 286
 
 
-def test_rows_partial_keeps_polling_while_work_is_in_flight(logged_in, source_image, user):
+def test_queue_keeps_polling_while_work_is_in_flight(logged_in, source_image, user):
     Generation.objects.create_queued(owner=user, source_image=source_image, prompt="p")
 
     response = logged_in.get("/generations/rows/", HTTP_HX_REQUEST="true")
 
-    assert response.status_code == 200
+    assert 'hx-trigger="every 2s, visibilitychange from:document"' in response.content.decode()
+
+
+def test_queue_stops_asking_once_nothing_is_in_flight(logged_in, source_image, user):
+    generation = Generation.objects.create_queued(owner=user, source_image=source_image, prompt="p")
+    generation.cancel()
+
+    response = logged_in.get("/generations/rows/", HTTP_HX_REQUEST="true")
+
+    assert 'hx-trigger="visibilitychange from:document"' in response.content.decode()
 
 
 def test_cancel_before_submit(logged_in, source_image, user):
