@@ -271,6 +271,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False  # lockouts are still logged, as warnings
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_COOLOFF_MESSAGE = (
     f"Too many failed logins: this account is locked for {LOGIN_LOCKOUT_MINUTES} minutes "
     "from your address. Try again later, or ask an admin to unlock it."
