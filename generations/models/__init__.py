@@ -1,0 +1,34 @@
+"""The studio's domain, one module per concern; everything is importable from here."""
+
+from .coordination import (  # noqa: F401
+    ApiRateLimit,
+    WorkerLease,
+)
+from .generation import (  # noqa: F401
+    ACTIVE_STATUSES,
+    POLLED_STATUSES,
+    TERMINAL_STATUSES,
+    Batch,
+    Favourite,
+    Generation,
+    GenerationEvent,
+    GenerationLora,
+    GenerationQuerySet,
+    ReviewEvent,
+    ReviewState,
+    Status,
+)
+from .library import (  # noqa: F401
+    SOURCE_LINK_SALT,
+    LoraPreset,
+    PromptPreset,
+    SourceImage,
+    SourceImageManager,
+    random_media_name,
+    source_upload_to,
+)
+from .team import (  # noqa: F401
+    ApiToken,
+    Budget,
+    StudioState,
+)
