@@ -57,7 +57,6 @@ class GenerationForm(forms.Form):
     clarity = forms.ChoiceField(
         choices=[("480p", "480p"), ("720p", "720p")],
         required=False,
-        help_text="The output keeps the picture's aspect ratio; clarity sets its size.",
     )
     orientation = forms.ChoiceField(
         choices=[
