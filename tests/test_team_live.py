@@ -110,8 +110,10 @@ def test_out_of_credit_pauses_everyone_then_resume_loses_nothing(studio):
 def test_reviewer_works_through_the_queue_with_the_keyboard(studio):
     from playwright.sync_api import sync_playwright
 
-    ids = [studio.create(f"review me {index}", picture_bytes(640, 480))["id"] for index in range(2)]
-    studio.wait_for_terminal(ids)
+    made = [studio.create(f"review me {n}", picture_bytes(640, 480))["id"] for n in range(2)]
+    finished = studio.wait_for_terminal(made)
+    # The queue runs in the order videos finished, which two parallel tasks need not keep.
+    ids = sorted(made, key=lambda pk: (finished[pk]["finished_at"], pk))
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
