@@ -1,4 +1,4 @@
-"""The pipeline against a scripted stand-in for the API client (one module under test)."""
+"""The pipeline against a scripted stand-in for the API api (one module under test)."""
 
 import hashlib
 import io
@@ -40,7 +40,7 @@ class ScriptedClient:
 
 
 @pytest.fixture
-def client(monkeypatch):
+def api(monkeypatch):
     scripted = ScriptedClient()
     monkeypatch.setattr(pipeline, "api_client", lambda: scripted)
     monkeypatch.setattr(pipeline, "reserve_api_request", lambda max_wait: True)
@@ -74,8 +74,8 @@ def task(status, **fields):
     return wan_api.PollResult(wan_api.PollOutcome.OK, task=wan_api.TaskResult(**values))
 
 
-def test_accepted_submit_records_the_task_id(client, generation):
-    client.submit_answers = [accepted("abc")]
+def test_accepted_submit_records_the_task_id(api, generation):
+    api.submit_answers = [accepted("abc")]
 
     pipeline.submit_generation(generation.pk)
 
@@ -83,30 +83,30 @@ def test_accepted_submit_records_the_task_id(client, generation):
     assert generation.status == Status.SUBMITTED
     assert generation.api_task_id == "abc"
     assert generation.submit_attempts == 1
-    assert len(client.submits) == 1
-    assert client.submits[0].image_url.startswith("http://127.0.0.1:8000/public/source/")
+    assert len(api.submits) == 1
+    assert api.submits[0].image_url.startswith("http://127.0.0.1:8000/public/source/")
 
 
-def test_a_second_submit_job_never_posts_again(client, generation):
-    client.submit_answers = [accepted("abc")]
+def test_a_second_submit_job_never_posts_again(api, generation):
+    api.submit_answers = [accepted("abc")]
     pipeline.submit_generation(generation.pk)
 
     pipeline.submit_generation(generation.pk)
 
-    assert len(client.submits) == 1
+    assert len(api.submits) == 1
 
 
-def test_redelivered_job_finding_a_fresh_submitting_row_leaves_it_alone(client, generation):
+def test_redelivered_job_finding_a_fresh_submitting_row_leaves_it_alone(api, generation):
     generation.claim_for_submit()
 
     pipeline.submit_generation(generation.pk)
 
     generation.refresh_from_db()
     assert generation.status == Status.SUBMITTING
-    assert client.submits == []
+    assert api.submits == []
 
 
-def test_redelivered_job_finding_a_stale_submitting_row_needs_attention(client, generation):
+def test_redelivered_job_finding_a_stale_submitting_row_needs_attention(api, generation):
     generation.claim_for_submit()
     Generation.objects.filter(pk=generation.pk).update(
         status_changed_at=timezone.now() - timedelta(minutes=10)
@@ -117,11 +117,11 @@ def test_redelivered_job_finding_a_stale_submitting_row_needs_attention(client, 
     generation.refresh_from_db()
     assert generation.status == Status.NEEDS_ATTENTION
     assert "billed twice" in generation.failure_reason
-    assert client.submits == []
+    assert api.submits == []
 
 
-def test_rejected_submit_fails_with_reason_and_message(client, generation):
-    client.submit_answers = [
+def test_rejected_submit_fails_with_reason_and_message(api, generation):
+    api.submit_answers = [
         wan_api.SubmitResult(
             wan_api.SubmitOutcome.REJECTED,
             reason="ILLEGAL_PROMPT",
@@ -137,8 +137,8 @@ def test_rejected_submit_fails_with_reason_and_message(client, generation):
     assert generation.failure_reason == "ILLEGAL_PROMPT: prompt refused"
 
 
-def test_refusal_before_acceptance_requeues_after_retry_after(client, generation):
-    client.submit_answers = [
+def test_refusal_before_acceptance_requeues_after_retry_after(api, generation):
+    api.submit_answers = [
         wan_api.SubmitResult(
             wan_api.SubmitOutcome.RETRY_LATER,
             reason="RATE_LIMIT_EXCEEDED",
@@ -155,12 +155,12 @@ def test_refusal_before_acceptance_requeues_after_retry_after(client, generation
     assert "RATE_LIMIT_EXCEEDED" in generation.failure_reason
 
 
-def test_refusals_give_up_after_the_configured_tries(client, generation, settings):
+def test_refusals_give_up_after_the_configured_tries(api, generation, settings):
     settings.WAN_SUBMIT_MAX_TRIES = 2
     refusal = wan_api.SubmitResult(
         wan_api.SubmitOutcome.RETRY_LATER, reason="CREATE_TASK_FAILED", http_status=500
     )
-    client.submit_answers = [refusal, refusal]
+    api.submit_answers = [refusal, refusal]
 
     for _ in range(2):
         Generation.objects.filter(pk=generation.pk).update(due_at=timezone.now())
@@ -169,11 +169,11 @@ def test_refusals_give_up_after_the_configured_tries(client, generation, setting
     generation.refresh_from_db()
     assert generation.status == Status.FAILED
     assert "CREATE_TASK_FAILED" in generation.failure_reason
-    assert len(client.submits) == 2
+    assert len(api.submits) == 2
 
 
-def test_unknown_outcome_needs_attention(client, generation):
-    client.submit_answers = [
+def test_unknown_outcome_needs_attention(api, generation):
+    api.submit_answers = [
         wan_api.SubmitResult(wan_api.SubmitOutcome.UNKNOWN, message="read timed out")
     ]
 
@@ -183,16 +183,16 @@ def test_unknown_outcome_needs_attention(client, generation):
     assert generation.status == Status.NEEDS_ATTENTION
 
 
-def test_queued_row_not_yet_due_is_not_sent(client, generation):
+def test_queued_row_not_yet_due_is_not_sent(api, generation):
     Generation.objects.filter(pk=generation.pk).update(due_at=timezone.now() + timedelta(hours=1))
 
     pipeline.submit_generation(generation.pk)
 
-    assert client.submits == []
+    assert api.submits == []
 
 
-def test_submit_again_after_needs_attention_posts_once_more(client, generation):
-    client.submit_answers = [
+def test_submit_again_after_needs_attention_posts_once_more(api, generation):
+    api.submit_answers = [
         wan_api.SubmitResult(wan_api.SubmitOutcome.UNKNOWN, message="reset"),
         accepted("second"),
     ]
@@ -204,19 +204,19 @@ def test_submit_again_after_needs_attention_posts_once_more(client, generation):
 
     generation.refresh_from_db()
     assert generation.status == Status.SUBMITTED
-    assert len(client.submits) == 2
+    assert len(api.submits) == 2
 
 
 @pytest.fixture
-def submitted(client, generation):
-    client.submit_answers = [accepted("task-1")]
+def submitted(api, generation):
+    api.submit_answers = [accepted("task-1")]
     pipeline.submit_generation(generation.pk)
     generation.refresh_from_db()
     return generation
 
 
-def test_poll_records_progress_and_processing(client, submitted):
-    client.poll_answers = [task(wan_api.TaskStatus.PROCESSING, progress_percent=40, eta_seconds=12)]
+def test_poll_records_progress_and_processing(api, submitted):
+    api.poll_answers = [task(wan_api.TaskStatus.PROCESSING, progress_percent=40, eta_seconds=12)]
 
     pipeline.poll_generation(submitted.pk)
 
@@ -226,8 +226,8 @@ def test_poll_records_progress_and_processing(client, submitted):
     assert submitted.due_at > timezone.now()
 
 
-def test_poll_unknown_status_is_not_finished(client, submitted):
-    client.poll_answers = [task(wan_api.TaskStatus.UNKNOWN)]
+def test_poll_unknown_status_is_not_finished(api, submitted):
+    api.poll_answers = [task(wan_api.TaskStatus.UNKNOWN)]
 
     pipeline.poll_generation(submitted.pk)
 
@@ -235,8 +235,8 @@ def test_poll_unknown_status_is_not_finished(client, submitted):
     assert submitted.status == Status.SUBMITTED
 
 
-def test_poll_failed_task_records_the_reason(client, submitted):
-    client.poll_answers = [task(wan_api.TaskStatus.FAILED, reason="NSFW content")]
+def test_poll_failed_task_records_the_reason(api, submitted):
+    api.poll_answers = [task(wan_api.TaskStatus.FAILED, reason="NSFW content")]
 
     pipeline.poll_generation(submitted.pk)
 
@@ -245,11 +245,11 @@ def test_poll_failed_task_records_the_reason(client, submitted):
     assert submitted.failure_reason == "NSFW content"
 
 
-def test_poll_success_starts_the_download_with_the_link(client, submitted, monkeypatch):
+def test_poll_success_starts_the_download_with_the_link(api, submitted, monkeypatch):
     downloads = []
     monkeypatch.setattr("generations.tasks.enqueue_download", lambda *args: downloads.append(args))
     video = wan_api.ResultVideo("https://cdn.example/v.mp4?sig=1", 3600, "mp4")
-    client.poll_answers = [task(wan_api.TaskStatus.SUCCEEDED, videos=(video,), seed=77)]
+    api.poll_answers = [task(wan_api.TaskStatus.SUCCEEDED, videos=(video,), seed=77)]
 
     pipeline.poll_generation(submitted.pk)
 
@@ -259,8 +259,8 @@ def test_poll_success_starts_the_download_with_the_link(client, submitted, monke
     assert downloads == [(submitted.pk, video.url)]
 
 
-def test_success_without_a_video_is_polled_again_then_fails(client, submitted):
-    client.poll_answers = [task(wan_api.TaskStatus.SUCCEEDED)] * 5
+def test_success_without_a_video_is_polled_again_then_fails(api, submitted):
+    api.poll_answers = [task(wan_api.TaskStatus.SUCCEEDED)] * 5
 
     for _ in range(5):
         pipeline.poll_generation(submitted.pk)
@@ -270,8 +270,8 @@ def test_success_without_a_video_is_polled_again_then_fails(client, submitted):
     assert "without a video" in submitted.failure_reason
 
 
-def test_task_not_found_repeatedly_fails(client, submitted):
-    client.poll_answers = [wan_api.PollResult(wan_api.PollOutcome.NOT_FOUND, http_status=404)] * 3
+def test_task_not_found_repeatedly_fails(api, submitted):
+    api.poll_answers = [wan_api.PollResult(wan_api.PollOutcome.NOT_FOUND, http_status=404)] * 3
 
     for _ in range(3):
         pipeline.poll_generation(submitted.pk)
@@ -280,8 +280,8 @@ def test_task_not_found_repeatedly_fails(client, submitted):
     assert submitted.status == Status.FAILED
 
 
-def test_transient_poll_errors_back_off_and_keep_the_task(client, submitted):
-    client.poll_answers = [wan_api.PollResult(wan_api.PollOutcome.RETRY_LATER, http_status=502)]
+def test_transient_poll_errors_back_off_and_keep_the_task(api, submitted):
+    api.poll_answers = [wan_api.PollResult(wan_api.PollOutcome.RETRY_LATER, http_status=502)]
 
     pipeline.poll_generation(submitted.pk)
 
@@ -307,9 +307,9 @@ def write_rendered_video(dest):
     )
 
 
-def test_download_stores_video_and_poster(client, submitted, media_root):
+def test_download_stores_video_and_poster(api, submitted, media_root):
     downloading(submitted)
-    client.download_answer = write_rendered_video
+    api.download_answer = write_rendered_video
 
     pipeline.download_result(submitted.pk, "https://cdn.example/v.mp4")
 
@@ -320,9 +320,9 @@ def test_download_stores_video_and_poster(client, submitted, media_root):
     assert (media_root / submitted.poster.name).read_bytes()[:2] == b"\xff\xd8"
 
 
-def test_expired_link_goes_back_to_polling_for_a_fresh_one(client, submitted):
+def test_expired_link_goes_back_to_polling_for_a_fresh_one(api, submitted):
     downloading(submitted)
-    client.download_answer = lambda dest: wan_api.DownloadResult(wan_api.DownloadOutcome.EXPIRED)
+    api.download_answer = lambda dest: wan_api.DownloadResult(wan_api.DownloadOutcome.EXPIRED)
 
     pipeline.download_result(submitted.pk, "https://cdn.example/v.mp4")
 
@@ -331,8 +331,8 @@ def test_expired_link_goes_back_to_polling_for_a_fresh_one(client, submitted):
     assert submitted.due_at <= timezone.now()
 
 
-def test_link_that_stays_expired_ends_failed_as_result_expired(client, submitted):
-    client.download_answer = lambda dest: wan_api.DownloadResult(wan_api.DownloadOutcome.EXPIRED)
+def test_link_that_stays_expired_ends_failed_as_result_expired(api, submitted):
+    api.download_answer = lambda dest: wan_api.DownloadResult(wan_api.DownloadOutcome.EXPIRED)
     for _ in range(3):
         downloading(submitted)
         pipeline.download_result(submitted.pk, "https://cdn.example/v.mp4")
@@ -342,14 +342,14 @@ def test_link_that_stays_expired_ends_failed_as_result_expired(client, submitted
     assert "expired" in submitted.failure_reason.lower()
 
 
-def test_a_file_that_is_not_a_video_fails(client, submitted, media_root):
+def test_a_file_that_is_not_a_video_fails(api, submitted, media_root):
     downloading(submitted)
 
     def html_page(dest):
         dest.write(b"\x00\x00\x00\x18ftypisomnot really a video")
         return wan_api.DownloadResult(wan_api.DownloadOutcome.OK, size=30, sha256="x")
 
-    client.download_answer = html_page
+    api.download_answer = html_page
 
     pipeline.download_result(submitted.pk, "https://cdn.example/v.mp4")
 
@@ -358,7 +358,7 @@ def test_a_file_that_is_not_a_video_fails(client, submitted, media_root):
     assert not submitted.video
 
 
-def test_reconcile_settles_a_submit_interrupted_long_ago(client, generation):
+def test_reconcile_settles_a_submit_interrupted_long_ago(api, generation):
     generation.claim_for_submit()
     Generation.objects.filter(pk=generation.pk).update(
         status_changed_at=timezone.now() - timedelta(minutes=5)
@@ -370,7 +370,7 @@ def test_reconcile_settles_a_submit_interrupted_long_ago(client, generation):
     assert generation.status == Status.NEEDS_ATTENTION
 
 
-def test_reconcile_sends_a_dead_download_back_to_polling(client, submitted, settings):
+def test_reconcile_sends_a_dead_download_back_to_polling(api, submitted, settings):
     downloading(submitted)
     Generation.objects.filter(pk=submitted.pk).update(
         status_changed_at=timezone.now() - timedelta(seconds=settings.Q_CLUSTER["timeout"] + 5)
@@ -382,12 +382,12 @@ def test_reconcile_sends_a_dead_download_back_to_polling(client, submitted, sett
     assert submitted.status == Status.PROCESSING
 
 
-def test_every_state_entered_is_on_the_timeline(client, submitted):
+def test_every_state_entered_is_on_the_timeline(api, submitted):
     statuses = list(submitted.events.values_list("status", flat=True))
     assert statuses == [Status.QUEUED, Status.SUBMITTING, Status.SUBMITTED]
 
 
-def test_a_job_that_waited_for_the_budget_respects_a_new_backoff(client, generation, monkeypatch):
+def test_a_job_that_waited_for_the_budget_respects_a_new_backoff(api, generation, monkeypatch):
     """Another worker was refused meanwhile and set a retry time: this one must not post now."""
 
     def refused_meanwhile(max_wait):
@@ -400,7 +400,7 @@ def test_a_job_that_waited_for_the_budget_respects_a_new_backoff(client, generat
 
     pipeline.submit_generation(generation.pk)
 
-    assert client.submits == []
+    assert api.submits == []
 
 
 def test_people_take_turns_when_a_batch_is_queued():
@@ -411,14 +411,14 @@ def test_people_take_turns_when_a_batch_is_queued():
 
 
 def test_dispatcher_sends_a_late_single_before_the_rest_of_a_batch(
-    client, user, other_user, source_image
+    api, user, other_user, source_image
 ):
     make = Generation.objects.create_queued
     batch = [make(owner=user, source_image=source_image, prompt=f"b{n}") for n in range(5)]
     single = make(owner=other_user, source_image=source_image, prompt="single")
-    client.submit_answers = [accepted(f"t{n}") for n in range(2)]
+    api.submit_answers = [accepted(f"t{n}") for n in range(2)]
 
     pipeline.submit_due_generations(limit=2)
 
-    sent = [params.prompt for params in client.submits]
+    sent = [params.prompt for params in api.submits]
     assert sent == [batch[0].prompt, single.prompt]
