@@ -164,11 +164,15 @@ class LiveStudio:
                     os.killpg(process.pid, signal.SIGTERM)
                 except ProcessLookupError:
                     continue
+        # One short deadline for all: a cluster finishing a dispatcher run would take up to a
+        # minute to stop gracefully, and nothing after a test needs that.
+        deadline = time.monotonic() + 5
         for process in self.processes.values():
             try:
-                process.wait(timeout=15)
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
         for log in self.logs.values():
             log.close()
         if self.redis_url:
