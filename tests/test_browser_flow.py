@@ -1,6 +1,7 @@
 """A person in real Chromium: log in, upload, submit, watch it finish, the video plays."""
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,24 @@ def wait_for_js(page, expression, timeout=30):
         if time.monotonic() > deadline:
             raise AssertionError(f"Timed out waiting for {expression}")
         page.wait_for_timeout(100)
+
+
+@contextmanager
+def logged_in_page(studio, username="maya", password="a-long-test-password"):
+    """A Chromium page of a person logged in to the running studio."""
+    from playwright.sync_api import sync_playwright
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(studio.base_url + "/login/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(studio.base_url + "/")
+        yield page
+        browser.close()
 
 
 def log_in(page, studio):

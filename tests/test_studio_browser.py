@@ -6,7 +6,7 @@ import pytest
 
 from .conftest import picture_bytes
 from .live_studio import LiveStudio, wait_until
-from .test_browser_flow import CHROMIUM, CHROMIUM_FLAGS, SCREENSHOTS, wait_for_js
+from .test_browser_flow import SCREENSHOTS, logged_in_page, wait_for_js
 
 pytestmark = [pytest.mark.live, pytest.mark.browser]
 
@@ -29,19 +29,8 @@ def studio(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page(studio):
-    from playwright.sync_api import sync_playwright
-
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(studio.base_url + "/login/")
-        page.get_by_label("Username").fill("maya")
-        page.get_by_label("Password").fill("a-long-test-password")
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(studio.base_url + "/")
+    with logged_in_page(studio) as page:
         yield page
-        browser.close()
 
 
 def drop_picture(page, content, name="drop.jpg"):
