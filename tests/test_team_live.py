@@ -7,7 +7,7 @@ import requests
 
 from .conftest import picture_bytes
 from .live_studio import LiveStudio, wait_until
-from .test_browser_flow import CHROMIUM, CHROMIUM_FLAGS, SCREENSHOTS
+from .test_browser_flow import SCREENSHOTS, logged_in_page
 
 pytestmark = pytest.mark.live
 
@@ -108,21 +108,12 @@ def test_out_of_credit_pauses_everyone_then_resume_loses_nothing(studio):
 
 @pytest.mark.browser
 def test_reviewer_works_through_the_queue_with_the_keyboard(studio):
-    from playwright.sync_api import sync_playwright
-
     made = [studio.create(f"review me {n}", picture_bytes(640, 480))["id"] for n in range(2)]
     finished = studio.wait_for_terminal(made)
     # The queue runs in the order videos finished, which two parallel tasks need not keep.
     ids = sorted(made, key=lambda pk: (finished[pk]["finished_at"], pk))
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(studio.base_url + "/login/")
-        page.get_by_label("Username").fill("rui")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+    with logged_in_page(studio, "rui", PASSWORD) as page:
         page.goto(studio.base_url + f"/review/{ids[0]}/")
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=SCREENSHOTS / "review.png", full_page=True)
 
         page.keyboard.press("j")  # next
@@ -136,7 +127,6 @@ def test_reviewer_works_through_the_queue_with_the_keyboard(studio):
         page.wait_for_url(f"**/review/{ids[1]}/")
         page.keyboard.press("r")
         page.get_by_text(f"#{ids[1]} rejected.").wait_for()
-        browser.close()
 
     first, second = studio.generation(ids[0]), studio.generation(ids[1])
     assert (first["review_state"], first["review_note"]) == ("approved", "a fine ripple")
