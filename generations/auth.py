@@ -6,7 +6,10 @@ A request that carries a valid token is authenticated by it and exempt from CSRF
 
 from functools import wraps
 
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.models import Permission
+from django.db.models import Q
 from django.http import JsonResponse
 
 from .models import ApiToken
@@ -47,3 +50,23 @@ def api_login_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+class OneQueryPermissionsBackend(ModelBackend):
+    """Django's model backend, reading a user's permissions (their own and their roles') in
+    one query instead of two. Nearly every page asks at least once, for flagged outputs."""
+
+    def get_all_permissions(self, user_obj, obj=None):
+        if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
+            return set()
+        if not hasattr(user_obj, "_perm_cache"):
+            granted = Permission.objects.all()
+            if not user_obj.is_superuser:
+                granted = granted.filter(Q(user=user_obj) | Q(group__user=user_obj))
+            user_obj._perm_cache = {
+                f"{app_label}.{codename}"
+                for app_label, codename in granted.values_list(
+                    "content_type__app_label", "codename"
+                )
+            }
+        return user_obj._perm_cache

@@ -1,9 +1,11 @@
+from django.utils.functional import SimpleLazyObject
+
 from .models import StudioState
 
 
 def studio(request):
-    """The studio-wide pause, shown as a banner on every page."""
+    """The studio-wide pause, shown as a banner on every full page. Lazy: partials and
+    fragments never show the banner, so they never read it."""
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {}
-    state = StudioState.objects.filter(pk=1).first()
-    return {"studio_state": state}
+    return {"studio_state": SimpleLazyObject(StudioState.shown)}

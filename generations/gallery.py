@@ -5,6 +5,7 @@ from datetime import datetime, time
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -104,6 +105,15 @@ def page_of(rows, cursor, oldest_first, size=PAGE_SIZE):
         return found, None
     last = found[size - 1]
     return found[:size], f"{last.created_at.isoformat()}_{last.pk}"
+
+
+def page_url(query, cursor):
+    """The gallery URL of the page after `cursor`, keeping the filters; None on the last page."""
+    if not cursor:
+        return None
+    query = query.copy()
+    query["after"] = cursor
+    return f"{reverse('generations:gallery')}?{query.urlencode()}"
 
 
 def parse_cursor(cursor):

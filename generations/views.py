@@ -15,7 +15,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from . import costs, gallery
+from . import costs, fragments, gallery
 from .file_responses import stored_file_response
 from .forms import GenerationForm, initial_from
 from .models import (
@@ -132,7 +132,12 @@ def gallery_page(request):
     rows, next_cursor = gallery.page_of(
         filters.filtered(request.user), request.GET.get("after"), filters.oldest_first
     )
-    context = {"filters": filters, "rows": rows, "next_cursor": next_cursor}
+    context = {
+        "filters": filters,
+        "rows": rows,
+        "cards": fragments.gallery_cards(rows),
+        "more_url": gallery.page_url(request.GET, next_cursor),
+    }
     if request.htmx and request.GET.get("after"):
         return render(request, "generations/partials/gallery_cards.html", context)
     return render(request, "generations/gallery.html", context)

@@ -7,6 +7,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django.utils.html import escape
 
 from generations import gallery
 from generations.models import Favourite, Generation, GenerationLora, ReviewState, Status
@@ -82,18 +83,19 @@ def test_flagged_outputs_of_others_are_not_listed(
     assert shown(browser.get("/gallery/")) == []
 
 
-def test_pages_follow_each_other_without_gaps_or_repeats(browser, user, source_image, settings):
+def test_load_more_follows_pages_without_gaps_or_repeats_and_keeps_the_filters(
+    browser, user, source_image
+):
     made = [make(user, source_image) for _ in range(gallery.PAGE_SIZE * 2 + 3)]
-    seen, after = [], None
-    while True:
-        response = browser.get(
-            "/gallery/", {"after": after} if after else {}, HTTP_HX_REQUEST="true"
-        )
+    make(user, source_image, prompt="not matching the search")
+    seen, url = [], "/gallery/?q=scene&sort=oldest"
+    while url:
+        response = browser.get(url, HTTP_HX_REQUEST="true")
         seen += shown(response)
-        after = response.context["next_cursor"]
-        if not after:
-            break
-    assert seen == [row.pk for row in reversed(made)]
+        url = response.context["more_url"]
+        if url:
+            assert f'hx-get="{escape(url)}"' in response.content.decode()
+    assert seen == [row.pk for row in made]
 
 
 def queries_for_a_page(browser, path):
@@ -167,3 +169,33 @@ def test_someone_else_cannot_delete(finished, other_user):
 def test_download_is_named_after_the_prompt(browser, finished):
     response = browser.get(f"/generations/{finished.pk}/video.mp4?download=1")
     assert f'filename="p-{finished.pk}.mp4"' in response["Content-Disposition"]
+
+
+def card_renders(response):
+    return [t.name for t in response.templates].count("generations/partials/gallery_card.html")
+
+
+def test_cards_are_rendered_once_and_show_every_change(browser, user, reviewer, source_image):
+    first, second = make(user, source_image), make(user, source_image)
+    assert card_renders(browser.get("/gallery/")) == 2
+    assert card_renders(browser.get("/gallery/")) == 0  # both reused as they were
+
+    second.review(reviewer, ReviewState.APPROVED)
+    Favourite.objects.create(user=user, generation=first)
+    page = browser.get("/gallery/")
+    assert card_renders(page) == 2
+    html = page.content.decode()
+    assert "review-approved" in html and 'aria-label="Favourite"' in html
+
+    Favourite.objects.filter(user=user).delete()
+    html = browser.get("/gallery/").content.decode()
+    assert 'aria-label="Favourite"' not in html and "review-approved" in html
+
+
+def test_a_card_shows_each_viewer_their_own_favourites(browser, user, other_user, source_image):
+    shared = make(user, source_image)
+    Favourite.objects.create(user=user, generation=shared)
+    assert 'aria-label="Favourite"' in browser.get("/gallery/").content.decode()
+    theirs = Client()
+    theirs.force_login(other_user)
+    assert 'aria-label="Favourite"' not in theirs.get("/gallery/").content.decode()

@@ -96,3 +96,27 @@ def test_json_api_logged_out_is_401(db):
 
 def test_admin_role_grants_the_admin_site(admin_user):
     assert admin_user.is_staff
+
+
+def test_permissions_come_from_roles_and_from_the_person_in_one_query(
+    reviewer, user, django_assert_num_queries
+):
+    from django.contrib.auth.models import Permission
+
+    user.user_permissions.add(Permission.objects.get(codename="review_generation"))
+    fresh_member = get_user_model().objects.get(pk=user.pk)
+    fresh_reviewer = get_user_model().objects.get(pk=reviewer.pk)
+    with django_assert_num_queries(1):
+        assert fresh_member.has_perm("generations.review_generation")  # granted to the person
+        assert not fresh_member.has_perm("generations.manage_studio")
+    assert fresh_reviewer.has_perm("generations.review_generation")  # granted to the role
+    assert not fresh_reviewer.has_perm("generations.manage_studio")
+
+
+def test_superusers_have_every_permission_and_inactive_people_none(user):
+    boss = get_user_model().objects.create_superuser("boss", password="a-long-test-password")
+    assert boss.has_perm("generations.manage_studio")
+    assert user.has_perm("generations.add_generation")
+    user.is_active = False
+    user.save()
+    assert not get_user_model().objects.get(pk=user.pk).has_perm("generations.add_generation")

@@ -38,6 +38,11 @@ class StudioState(models.Model):
         return state
 
     @classmethod
+    def shown(cls):
+        """The state for display, without creating the row."""
+        return cls.objects.filter(pk=1).first() or cls()
+
+    @classmethod
     def submissions_are_paused(cls):
         return cls.objects.filter(pk=1, submissions_paused=True).exists()
 
