@@ -1,6 +1,7 @@
-"""Rendered gallery cards, reused while what a card shows is unchanged.
+"""Rendered pieces of the gallery (cards, the filter bar), reused while what they show is
+unchanged.
 
-A card's cache key is a digest of everything its template reads, so an entry is never stale
+A piece's cache key is a digest of everything its template reads, so an entry is never stale
 and nothing has to be invalidated: a new review state or favourite is simply another key.
 Entries live in each web process (a per-process copy is always correct, and a lookup costs no
 network round trip). With S3, posters are presigned links that expire, so an entry lives for
@@ -14,39 +15,54 @@ from django.core.cache import caches
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
+from .models import Generation
+
 CARD_TEMPLATE = "generations/partials/gallery_card.html"
+FILTER_BAR_TEMPLATE = "generations/partials/gallery_filters.html"
 
 
-def card_inputs(generation):
-    """What generations/partials/gallery_card.html shows; anything it reads belongs here."""
-    return (
-        generation.pk,
-        generation.prompt,
-        generation.status,
-        generation.review_state,
-        generation.is_favourite,
-        generation.owner.get_username(),
-        generation.video.name,
-        generation.poster.name,
-        generation.source_image.image.name,
-    )
+# What generations/partials/gallery_card.html shows, read as plain values: a card's key is made
+# of them, so anything the template reads belongs here.
+CARD_FIELDS = (
+    "pk",
+    "prompt",
+    "status",
+    "review_state",
+    "is_favourite",
+    "owner__username",
+    "video",
+    "poster",
+    "source_image__image",
+)
 
 
-def card_key(generation):
-    digest = hashlib.blake2b(repr(card_inputs(generation)).encode(), digest_size=16)
-    return f"card:{digest.hexdigest()}"
+def card_key(row):
+    return f"card:{digest(tuple(getattr(row, name) for name in CARD_FIELDS))}"
 
 
-def gallery_cards(generations):
-    """HTML of one card per generation, in order, rendering only those not seen before."""
+def digest(inputs):
+    return hashlib.blake2b(repr(inputs).encode(), digest_size=16).hexdigest()
+
+
+def gallery_cards(rows):
+    """HTML of one card per row (named tuples of CARD_FIELDS), in order. Cards not seen
+    before are rendered from their generations, read in one query."""
     cache = caches["fragments"]
-    keys = [card_key(generation) for generation in generations]
+    keys = [card_key(row) for row in rows]
     known = cache.get_many(keys)
-    rendered = {}
-    for key, generation in zip(keys, generations, strict=True):
-        if key not in known:
+    missing = {key: row for key, row in zip(keys, rows, strict=True) if key not in known}
+    if missing:
+        generations = Generation.objects.select_related("owner", "source_image").in_bulk(
+            [row.pk for row in missing.values()]
+        )
+        rendered = {}
+        for key, row in missing.items():
+            generation = generations.get(row.pk)
+            if generation is None:  # deleted a moment ago
+                known[key] = ""
+                continue
+            generation.is_favourite = row.is_favourite
             known[key] = rendered[key] = render_to_string(CARD_TEMPLATE, {"generation": generation})
-    if rendered:
         cache.set_many(rendered, timeout=card_lifetime())
     return [mark_safe(known[key]) for key in keys]
 
@@ -55,3 +71,14 @@ def card_lifetime():
     if settings.S3_BUCKET:
         return settings.MEDIA_LINK_MAX_AGE // 2
     return 24 * 3600
+
+
+def filter_bar(filters, options):
+    """The gallery's filter form as the URL set it, with the teammates and presets offered."""
+    query = sorted((name, values) for name, values in filters.data.lists() if name != "after")
+    key = f"filters:{digest((query, options))}"
+    html = caches["fragments"].get(key)
+    if html is None:
+        html = render_to_string(FILTER_BAR_TEMPLATE, {"filters": filters, "options": options})
+        caches["fragments"].set(key, html, timeout=None)
+    return mark_safe(html)

@@ -4,6 +4,7 @@ from datetime import datetime, time
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
@@ -73,12 +74,24 @@ class GalleryFilters(forms.Form):
     def oldest_first(self):
         return self.is_valid() and self.cleaned_data.get("sort") == "oldest"
 
-    def teammates(self):
-        return get_user_model().objects.filter(is_active=True).order_by("username")
 
-    def lora_paths(self):
-        """Suggestions for the LoRA filter: the library's presets (any path can be typed)."""
-        return LoraPreset.objects.filter(is_active=True).values_list("path", flat=True)
+# The filter bar's choices change rarely; each web process re-reads them at most once a minute
+# (a new teammate or preset shows up in the lists within a minute).
+FILTER_OPTIONS_LIFETIME = 60
+
+
+def filter_options():
+    """Teammates and LoRA preset paths offered by the filter bar."""
+
+    def read():
+        people = get_user_model().objects.filter(is_active=True).order_by("username")
+        presets = LoraPreset.objects.filter(is_active=True).order_by("path")
+        return {
+            "teammates": list(people.values_list("username", flat=True)),
+            "lora_paths": list(presets.values_list("path", flat=True)),
+        }
+
+    return cache.get_or_set("gallery:filter-options", read, FILTER_OPTIONS_LIFETIME)
 
 
 def day_start(day):

@@ -129,12 +129,14 @@ def queue(request):
 @require_GET
 def gallery_page(request):
     filters = gallery.GalleryFilters(request.GET)
-    rows, next_cursor = gallery.page_of(
-        filters.filtered(request.user), request.GET.get("after"), filters.oldest_first
+    card_rows = filters.filtered(request.user).values_list(
+        *fragments.CARD_FIELDS, "created_at", named=True
     )
+    rows, next_cursor = gallery.page_of(card_rows, request.GET.get("after"), filters.oldest_first)
     context = {
         "filters": filters,
         "rows": rows,
+        "filter_bar": fragments.filter_bar(filters, gallery.filter_options()),
         "cards": fragments.gallery_cards(rows),
         "more_url": gallery.page_url(request.GET, next_cursor),
     }

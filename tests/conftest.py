@@ -28,11 +28,13 @@ def fast_password_hashing():
 
 
 @pytest.fixture(autouse=True)
-def fresh_card_cache():
-    """Rendered cards are keyed by what they show, not by settings a test may override."""
+def fresh_caches():
+    """Each test starts without what an earlier one left in the caches (rendered cards are
+    keyed by what they show, not by settings a test may override)."""
     from django.core.cache import caches
 
-    caches["fragments"].clear()
+    for cache in caches.all():
+        cache.clear()
 
 
 @pytest.fixture
