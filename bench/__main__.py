@@ -97,7 +97,16 @@ def main(argv=None):
                 f"\nPages, {args.generations} generations of {pages.USERS} users; "
                 f"{args.concurrency} clients, {args.rounds} rounds of {args.seconds:g} s"
             )
-            columns = ["page", "req/s", "of floor", "p50 ms", "p95 ms", "queries", "errors"]
+            columns = [
+                "page",
+                "req/s",
+                "of floor",
+                "p50 ms",
+                "p95 ms",
+                "queries",
+                "first",
+                "errors",
+            ]
             output.append(table(rows, columns))
         pages.retire_running_seeds()
         if "pipeline" in sections:

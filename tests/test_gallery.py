@@ -214,3 +214,14 @@ def test_a_card_shows_each_viewer_their_own_favourites(browser, user, other_user
     theirs = Client()
     theirs.force_login(other_user)
     assert 'aria-label="Favourite"' not in theirs.get("/gallery/").content.decode()
+
+
+@pytest.mark.live  # runs in the PostgreSQL pass of `make test`
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL index")
+def test_prompt_search_has_a_trigram_index_on_postgresql(browser, user, source_image):
+    wanted = make(user, source_image, prompt="a lighthouse in fog")
+    make(user, source_image, prompt="a harbour at dusk")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'gallery_prompt_search'")
+        assert "gin_trgm_ops" in cursor.fetchone()[0]
+    assert shown(browser.get("/gallery/?q=LIGHTHOUSE")) == [wanted.pk]
