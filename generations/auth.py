@@ -6,9 +6,11 @@ A request that carries a valid token is authenticated by it and exempt from CSRF
 
 from functools import wraps
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.models import Permission
+from django.core.cache import cache
 from django.db.models import Q
 from django.http import JsonResponse
 
@@ -52,21 +54,62 @@ def api_login_required(view):
     return wrapper
 
 
-class OneQueryPermissionsBackend(ModelBackend):
-    """Django's model backend, reading a user's permissions (their own and their roles') in
-    one query instead of two. Nearly every page asks at least once, for flagged outputs."""
+# Every page asks for a person's permissions; they change only when an admin changes roles or
+# grants. Each web process keeps them for PERMISSIONS_LIFETIME seconds and drops them as soon
+# as it sees such a change (signals below); another process sees it within the lifetime.
+# Deactivating an account or making it a superuser takes effect at once: those flags are read
+# with the account on every request.
+PERMISSIONS_LIFETIME = 30
+
+
+class CachedPermissionsBackend(ModelBackend):
+    """Django's model backend, reading a person's permissions (their own and their roles') in
+    one query, kept briefly."""
 
     def get_all_permissions(self, user_obj, obj=None):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         if not hasattr(user_obj, "_perm_cache"):
-            granted = Permission.objects.all()
-            if not user_obj.is_superuser:
-                granted = granted.filter(Q(user=user_obj) | Q(group__user=user_obj))
-            user_obj._perm_cache = {
-                f"{app_label}.{codename}"
-                for app_label, codename in granted.values_list(
-                    "content_type__app_label", "codename"
-                )
-            }
+            key = permissions_key(user_obj.pk)
+            granted = cache.get(key)
+            if granted is None:
+                granted = read_permissions(user_obj)
+                cache.set(key, granted, PERMISSIONS_LIFETIME)
+            user_obj._perm_cache = granted
         return user_obj._perm_cache
+
+
+def read_permissions(user):
+    granted = Permission.objects.all()
+    if not user.is_superuser:
+        granted = granted.filter(Q(user=user) | Q(group__user=user))
+    return {
+        f"{app_label}.{codename}"
+        for app_label, codename in granted.values_list("content_type__app_label", "codename")
+    }
+
+
+def permissions_key(user_id):
+    return f"permissions:{user_id}"
+
+
+def forget_changed_grants(sender, instance, action, reverse, pk_set, **kwargs):
+    """Roles or permissions added to or taken from people, or permissions of a role."""
+    if not action.startswith("post_"):
+        return
+    if (
+        sender is get_user_model().groups.through
+        or sender is get_user_model().user_permissions.through
+    ):
+        if not reverse:
+            cache.delete(permissions_key(instance.pk))
+            return
+        if pk_set is not None:
+            cache.delete_many([permissions_key(pk) for pk in pk_set])
+            return
+    forget_everyone()
+
+
+def forget_everyone(**kwargs):
+    people = get_user_model().objects.values_list("pk", flat=True)
+    cache.delete_many([permissions_key(pk) for pk in people])

@@ -98,19 +98,47 @@ def test_admin_role_grants_the_admin_site(admin_user):
     assert admin_user.is_staff
 
 
+def fresh(person):
+    """The account as the next request loads it."""
+    return get_user_model().objects.get(pk=person.pk)
+
+
 def test_permissions_come_from_roles_and_from_the_person_in_one_query(
     reviewer, user, django_assert_num_queries
 ):
     from django.contrib.auth.models import Permission
 
     user.user_permissions.add(Permission.objects.get(codename="review_generation"))
-    fresh_member = get_user_model().objects.get(pk=user.pk)
-    fresh_reviewer = get_user_model().objects.get(pk=reviewer.pk)
+    member = fresh(user)
     with django_assert_num_queries(1):
-        assert fresh_member.has_perm("generations.review_generation")  # granted to the person
-        assert not fresh_member.has_perm("generations.manage_studio")
-    assert fresh_reviewer.has_perm("generations.review_generation")  # granted to the role
-    assert not fresh_reviewer.has_perm("generations.manage_studio")
+        assert member.has_perm("generations.review_generation")  # granted to the person
+        assert not member.has_perm("generations.manage_studio")
+    assert fresh(reviewer).has_perm("generations.review_generation")  # granted to the role
+    assert not fresh(reviewer).has_perm("generations.manage_studio")
+    next_request = fresh(user)
+    with django_assert_num_queries(0):  # the next request reuses them
+        assert next_request.has_perm("generations.review_generation")
+
+
+def test_role_and_grant_changes_take_effect_on_the_next_request(user, people):
+    from django.contrib.auth.models import Group, Permission
+
+    from generations.roles import assign_role
+
+    browser = browser_for(MEMBER, people)
+    assert browser.get("/review/").status_code == 403
+    assign_role(user, REVIEWER)
+    assert browser.get("/review/").status_code == 200
+    review = Permission.objects.get(codename="review_generation")
+    Group.objects.get(name=REVIEWER).permissions.remove(review)
+    assert browser.get("/review/").status_code == 403
+    user.user_permissions.add(review)
+    assert browser.get("/review/").status_code == 200
+    user.user_permissions.clear()
+    assert browser.get("/review/").status_code == 403
+    user.is_superuser = True
+    user.save()
+    assert browser.get("/review/").status_code == 200
 
 
 def test_superusers_have_every_permission_and_inactive_people_none(user):

@@ -273,7 +273,7 @@ if not DEBUG and not WAN_API_KEY:
 INSTALLED_APPS += ["axes"]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "generations.auth.OneQueryPermissionsBackend",
+    "generations.auth.CachedPermissionsBackend",
 ]
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)

@@ -3,6 +3,7 @@
 import secrets
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import models
 from django.utils import timezone
 
@@ -19,6 +20,10 @@ class Budget(models.Model):
         return f"Budget of {self.user}"
 
 
+BANNER_CACHE_KEY = "studio-state"
+BANNER_LIFETIME = 5  # seconds
+
+
 class StudioState(models.Model):
     """Studio-wide switches; one row. Out of API credit pauses every submission."""
 
@@ -32,6 +37,10 @@ class StudioState(models.Model):
     def __str__(self):
         return "Submissions paused" if self.submissions_paused else "Submissions running"
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        cache.delete(BANNER_CACHE_KEY)
+
     @classmethod
     def current(cls):
         state, _ = cls.objects.get_or_create(pk=1)
@@ -39,8 +48,11 @@ class StudioState(models.Model):
 
     @classmethod
     def shown(cls):
-        """The state for display, without creating the row."""
-        return cls.objects.filter(pk=1).first() or cls()
+        """The state for the banner on every page, without creating the row. Each web process
+        reads it at most every BANNER_LIFETIME seconds; submitting always reads the row."""
+        return cache.get_or_set(
+            BANNER_CACHE_KEY, lambda: cls.objects.filter(pk=1).first() or cls(), BANNER_LIFETIME
+        )
 
     @classmethod
     def submissions_are_paused(cls):
@@ -52,11 +64,13 @@ class StudioState(models.Model):
         cls.objects.filter(pk=1, submissions_paused=False).update(
             submissions_paused=True, paused_reason=reason, paused_at=timezone.now()
         )
+        cache.delete(BANNER_CACHE_KEY)
 
     @classmethod
     def resume(cls):
         cls.current()
         cls.objects.filter(pk=1).update(submissions_paused=False, paused_reason="", paused_at=None)
+        cache.delete(BANNER_CACHE_KEY)
 
 
 class ApiToken(models.Model):
