@@ -1,5 +1,5 @@
-"""Rendered pieces of the gallery (cards, the filter bar), reused while what they show is
-unchanged.
+"""Rendered pieces of pages (gallery cards, the gallery's filter bar, live queue rows), reused
+while what they show is unchanged.
 
 A piece's cache key is a digest of everything its template reads, so an entry is never stale
 and nothing has to be invalidated: a new review state or favourite is simply another key.
@@ -14,11 +14,13 @@ from django.conf import settings
 from django.core.cache import caches
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
+from django.utils.timesince import timesince
 
 from .models import Generation
 
 CARD_TEMPLATE = "generations/partials/gallery_card.html"
 FILTER_BAR_TEMPLATE = "generations/partials/gallery_filters.html"
+QUEUE_ROW_TEMPLATE = "generations/partials/queue_row.html"
 
 
 # What generations/partials/gallery_card.html shows, read as plain values: a card's key is made
@@ -82,3 +84,47 @@ def filter_bar(filters, options):
         html = render_to_string(FILTER_BAR_TEMPLATE, {"filters": filters, "options": options})
         caches["fragments"].set(key, html, timeout=None)
     return mark_safe(html)
+
+
+def queue_rows(generations, user):
+    """HTML of the live queue's rows for this viewer, rendering only rows that changed: state,
+    progress, the minute shown as time in state, or whether the viewer may act on it."""
+    cache = caches["fragments"]
+    may_change_any = user.has_perm("generations.change_generation")
+    contexts = [
+        {
+            "generation": generation,
+            "in_state": timesince(generation.status_changed_at),
+            "can_act": may_change_any or generation.owner_id == user.pk,
+        }
+        for generation in generations
+    ]
+    keys = [f"queue-row:{digest(queue_row_inputs(**context))}" for context in contexts]
+    known = cache.get_many(keys)
+    rendered = {
+        key: render_to_string(QUEUE_ROW_TEMPLATE, context)
+        for key, context in zip(keys, contexts, strict=True)
+        if key not in known
+    }
+    cache.set_many(rendered, timeout=card_lifetime())
+    known.update(rendered)
+    return [mark_safe(known[key]) for key in keys]
+
+
+def queue_row_inputs(generation, in_state, can_act):
+    """What generations/partials/queue_row.html shows; anything it reads belongs here."""
+    return (
+        generation.pk,
+        generation.prompt,
+        generation.status,
+        generation.owner.get_username(),
+        generation.clarity,
+        generation.status_changed_at,
+        in_state,
+        generation.eta_seconds,
+        generation.progress_percent,
+        generation.failure_reason,
+        generation.poster.name,
+        generation.source_image.image.name,
+        can_act,
+    )

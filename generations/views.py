@@ -111,7 +111,11 @@ def live_queue_context(user):
         Q(status__in=[*ACTIVE_STATUSES, Status.NEEDS_ATTENTION]) | Q(finished_at__gte=recent)
     )
     queue = list(rows.select_related("owner", "source_image")[:QUEUE_LIMIT])
-    return {"queue": queue, "queue_active": any(row.is_active for row in queue)}
+    return {
+        "queue": queue,
+        "queue_rows": fragments.queue_rows(queue, user),
+        "queue_active": any(row.is_active for row in queue),
+    }
 
 
 @can_view

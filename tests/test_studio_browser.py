@@ -156,3 +156,15 @@ def test_gallery_search_and_filters(page, studio):
     assert page.locator(".tile-caption").all_inner_texts() == ["a tall waterfall"]
     page.go_back()
     wait_until(lambda: "q=dunes" in page.url, 10, "the back button")
+
+
+def test_retry_from_the_live_queue_sends_the_generation_again(page, studio):
+    studio.configure_simulator(process_seconds=1)
+    prompt = "a kite that will not fly [sim:fail]"
+    made = studio.create(prompt, picture_bytes(640, 480))
+    wait_until(lambda: studio.generation(made["id"])["status"] == "failed", 60, "the failure")
+    page.goto(studio.base_url + "/")
+    row = page.locator(f'#queue li[data-id="{made["id"]}"]')
+    row.get_by_role("button", name="Retry").click()
+    page.wait_for_url(studio.base_url + "/")
+    wait_until(lambda: len(studio.posts_for(prompt)) == 2, 60, "the second submit")

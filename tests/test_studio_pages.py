@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from generations.models import Generation, SourceImage, Status
 
@@ -105,3 +106,45 @@ def test_needs_attention_offers_submit_again_with_the_warning(logged_in, source_
     response = logged_in.get(f"/generations/{generation.pk}/")
 
     assert b"Submit again (may be billed twice)" in response.content
+
+
+def queue_html(browser):
+    return browser.get("/generations/rows/", HTTP_HX_REQUEST="true").content.decode()
+
+
+def test_queue_buttons_post_the_one_form_of_the_queue_to_their_own_address(
+    logged_in, source_image, user
+):
+    queued = Generation.objects.create_queued(owner=user, source_image=source_image, prompt="p")
+    failed = Generation.objects.create_queued(owner=user, source_image=source_image, prompt="q")
+    failed.mark_failed("nope")
+
+    html = queue_html(logged_in)
+
+    assert html.count('name="csrfmiddlewaretoken"') == 1
+    assert '<form id="queue-actions" method="post" hidden>' in html
+    assert f'form="queue-actions" formaction="/generations/{queued.pk}/cancel/"' in html
+    assert f'form="queue-actions" formaction="/generations/{failed.pk}/retry/"' in html
+    response = logged_in.post(f"/generations/{queued.pk}/cancel/", {"from": "queue"})
+    assert response["Location"] == "/"
+    queued.refresh_from_db()
+    assert queued.status == Status.CANCELED
+
+
+def test_queue_rows_follow_progress_and_show_actions_only_to_who_may_act(
+    logged_in, client, source_image, user, other_user, admin_user
+):
+    generation = Generation.objects.create_queued(owner=user, source_image=source_image, prompt="p")
+    assert "Cancel</button>" in queue_html(logged_in)
+    client.force_login(other_user)
+    assert "Cancel</button>" not in queue_html(client)  # a teammate's row: no actions
+    client.force_login(admin_user)
+    assert "Cancel</button>" in queue_html(client)
+
+    generation.claim_for_submit()
+    generation.mark_submitted("task-1", first_poll_at=timezone.now())
+    Generation.objects.filter(pk=generation.pk).update(progress_percent=40)
+    assert 'value="40"' in queue_html(logged_in)
+    Generation.objects.filter(pk=generation.pk).update(progress_percent=75)
+    html = queue_html(logged_in)
+    assert 'value="75"' in html and "Cancel</button>" not in html
