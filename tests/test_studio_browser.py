@@ -165,6 +165,8 @@ def test_retry_from_the_live_queue_sends_the_generation_again(page, studio):
     wait_until(lambda: studio.generation(made["id"])["status"] == "failed", 60, "the failure")
     page.goto(studio.base_url + "/")
     row = page.locator(f'#queue li[data-id="{made["id"]}"]')
+    row.scroll_into_view_if_needed()
+    page.screenshot(path=SCREENSHOTS / "queue-retry.png")
     row.get_by_role("button", name="Retry").click()
     page.wait_for_url(studio.base_url + "/")
     wait_until(lambda: len(studio.posts_for(prompt)) == 2, 60, "the second submit")
