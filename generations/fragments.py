@@ -42,73 +42,56 @@ def card_key(row):
     return f"card:{digest(tuple(getattr(row, name) for name in CARD_FIELDS))}"
 
 
-def digest(inputs):
-    return hashlib.blake2b(repr(inputs).encode(), digest_size=16).hexdigest()
-
-
 def gallery_cards(rows):
     """HTML of one card per row (named tuples of CARD_FIELDS), in order. Cards not seen
     before are rendered from their generations, read in one query."""
-    cache = caches["fragments"]
     keys = [card_key(row) for row in rows]
-    known = cache.get_many(keys)
-    missing = {key: row for key, row in zip(keys, rows, strict=True) if key not in known}
-    if missing:
+    rows_by_key = dict(zip(keys, rows, strict=True))
+
+    def render(keys):
+        wanted = [rows_by_key[key] for key in keys]
         generations = Generation.objects.select_related("owner", "source_image").in_bulk(
-            [row.pk for row in missing.values()]
+            [row.pk for row in wanted]
         )
         rendered = {}
-        for key, row in missing.items():
+        for key, row in zip(keys, wanted, strict=True):
             generation = generations.get(row.pk)
-            if generation is None:  # deleted a moment ago
-                known[key] = ""
-                continue
-            generation.is_favourite = row.is_favourite
-            known[key] = rendered[key] = render_to_string(CARD_TEMPLATE, {"generation": generation})
-        cache.set_many(rendered, timeout=card_lifetime())
-    return [mark_safe(known[key]) for key in keys]
+            if generation is not None:  # else deleted a moment ago: no card
+                generation.is_favourite = row.is_favourite
+                rendered[key] = render_to_string(CARD_TEMPLATE, {"generation": generation})
+        return rendered
 
-
-def card_lifetime():
-    if settings.S3_BUCKET:
-        return settings.MEDIA_LINK_MAX_AGE // 2
-    return 24 * 3600
+    return reused_or_rendered(keys, render)
 
 
 def filter_bar(filters, options):
     """The gallery's filter form as the URL set it, with the teammates and presets offered."""
     query = sorted((name, values) for name, values in filters.data.lists() if name != "after")
     key = f"filters:{digest((query, options))}"
-    html = caches["fragments"].get(key)
-    if html is None:
-        html = render_to_string(FILTER_BAR_TEMPLATE, {"filters": filters, "options": options})
-        caches["fragments"].set(key, html, timeout=None)
-    return mark_safe(html)
+    context = {"filters": filters, "options": options}
+    [html] = reused_or_rendered(
+        [key], lambda keys: {key: render_to_string(FILTER_BAR_TEMPLATE, context)}
+    )
+    return html
 
 
 def queue_rows(generations, user):
     """HTML of the live queue's rows for this viewer, rendering only rows that changed: state,
     progress, the minute shown as time in state, or whether the viewer may act on it."""
-    cache = caches["fragments"]
     may_change_any = user.has_perm("generations.change_generation")
-    contexts = [
-        {
+    contexts = {}
+    for generation in generations:
+        context = {
             "generation": generation,
             "in_state": timesince(generation.status_changed_at),
             "can_act": may_change_any or generation.owner_id == user.pk,
         }
-        for generation in generations
-    ]
-    keys = [f"queue-row:{digest(queue_row_inputs(**context))}" for context in contexts]
-    known = cache.get_many(keys)
-    rendered = {
-        key: render_to_string(QUEUE_ROW_TEMPLATE, context)
-        for key, context in zip(keys, contexts, strict=True)
-        if key not in known
-    }
-    cache.set_many(rendered, timeout=card_lifetime())
-    known.update(rendered)
-    return [mark_safe(known[key]) for key in keys]
+        contexts[f"queue-row:{digest(queue_row_inputs(**context))}"] = context
+
+    def render(keys):
+        return {key: render_to_string(QUEUE_ROW_TEMPLATE, contexts[key]) for key in keys}
+
+    return reused_or_rendered(list(contexts), render)
 
 
 def queue_row_inputs(generation, in_state, can_act):
@@ -128,3 +111,27 @@ def queue_row_inputs(generation, in_state, can_act):
         generation.source_image.image.name,
         can_act,
     )
+
+
+def reused_or_rendered(keys, render):
+    """HTML for each key in order: from this process's cache, else from render(missing keys),
+    which returns {key: html} (a key it leaves out shows nothing)."""
+    cache = caches["fragments"]
+    known = cache.get_many(keys)
+    missing = [key for key in keys if key not in known]
+    if missing:
+        rendered = render(missing)
+        cache.set_many(rendered, timeout=lifetime())
+        known.update(rendered)
+    return [mark_safe(known.get(key, "")) for key in keys]
+
+
+def lifetime():
+    """With S3, pieces carry presigned links: keep them for half a link's life at most."""
+    if settings.S3_BUCKET:
+        return settings.MEDIA_LINK_MAX_AGE // 2
+    return 24 * 3600
+
+
+def digest(inputs):
+    return hashlib.blake2b(repr(inputs).encode(), digest_size=16).hexdigest()
