@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpResponse
@@ -66,7 +67,7 @@ def dashboard(request):
         form = GenerationForm(user=request.user, initial=reuse_initial(request))
     context = {
         "form": form,
-        **live_queue_context(request.user),
+        **live_queue_context(request.user, team_queue()),
         "lora_presets": form.lora_presets,
         "prompt_presets": PromptPreset.objects.all(),
         "library": SourceImage.objects.filter(is_retired=False)[:LIBRARY_PICKS],
@@ -104,13 +105,17 @@ def picked_source(form):
     return SourceImage.objects.filter(pk=picked).first() if picked else None
 
 
-def live_queue_context(user):
+def team_queue():
     """In-flight work of the whole team, newest first, plus what landed a moment ago."""
     recent = timezone.now() - RECENTLY_FINISHED
-    rows = Generation.objects.visible_to(user).filter(
+    rows = Generation.objects.filter(
         Q(status__in=[*ACTIVE_STATUSES, Status.NEEDS_ATTENTION]) | Q(finished_at__gte=recent)
     )
-    queue = list(rows.select_related("owner", "source_image")[:QUEUE_LIMIT])
+    return list(rows.select_related("owner", "source_image")[:QUEUE_LIMIT])
+
+
+def live_queue_context(user, team_rows):
+    queue = [row for row in team_rows if row.is_visible_to(user)]
     return {
         "queue": queue,
         "queue_rows": fragments.queue_rows(queue, user),
@@ -122,8 +127,13 @@ def live_queue_context(user):
 @require_GET
 def queue(request):
     """The live queue, re-rendered whole. Once nothing is in flight the new element has no
-    timer, so browsers stop asking until the tab becomes visible again."""
-    return render(request, "generations/partials/queue.html", live_queue_context(request.user))
+    timer, so browsers stop asking until the tab becomes visible again.
+
+    Every open studio page asks every 2 s while work is in flight: each web process reads the
+    team's queue for all of them at most every LIVE_QUEUE_FRESHNESS seconds."""
+    team_rows = cache.get_or_set("live-queue", team_queue, timeout=settings.LIVE_QUEUE_FRESHNESS)
+    context = live_queue_context(request.user, team_rows)
+    return render(request, "generations/partials/queue.html", context)
 
 
 # --- gallery and batches -----------------------------------------------------------------

@@ -192,6 +192,10 @@ if S3_BUCKET:
 else:
     MEDIA_ORIGINS = []
 
+# The live queue partial (polled every 2 s by every open studio page) is read from the database
+# at most this often per web process; 0 reads it for every request.
+LIVE_QUEUE_FRESHNESS = env_float("LIVE_QUEUE_FRESHNESS", 1.0)
+
 # Uploads: pictures above this size are refused before Pillow decodes them.
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

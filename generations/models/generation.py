@@ -174,6 +174,14 @@ class Generation(models.Model):
     def get_absolute_url(self):
         return reverse("generations:detail", args=[self.pk])
 
+    def is_visible_to(self, user):
+        """GenerationQuerySet.visible_to, for a row already in hand."""
+        return (
+            self.review_state != ReviewState.FLAGGED
+            or self.owner_id == user.pk
+            or user.has_perm("generations.view_flagged_generation")
+        )
+
     @property
     def is_terminal(self):
         return self.status in TERMINAL_STATUSES
