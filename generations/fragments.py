@@ -30,7 +30,7 @@ CARD_FIELDS = (
     "prompt",
     "status",
     "review_state",
-    "is_favourite",
+    "viewer_favourite__id",
     "owner__username",
     "video",
     "poster",
@@ -57,7 +57,7 @@ def gallery_cards(rows):
         for key, row in zip(keys, wanted, strict=True):
             generation = generations.get(row.pk)
             if generation is not None:  # else deleted a moment ago: no card
-                generation.is_favourite = row.is_favourite
+                generation.is_favourite = row.viewer_favourite__id is not None
                 rendered[key] = render_to_string(CARD_TEMPLATE, {"generation": generation})
         return rendered
 
