@@ -1,5 +1,6 @@
 """The JSON API: the same form as the page, generations out as JSON."""
 
+from django.core.cache import caches
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -13,7 +14,8 @@ LIST_LIMIT_DEFAULT = 50
 LIST_LIMIT_MAX = 200
 
 
-def generation_json(request, generation):
+def generation_json(request, generation, loras=None):
+    """loras: the generation's LoRA settings when the caller has them already."""
     return {
         "id": generation.pk,
         "owner": generation.owner.get_username(),
@@ -35,7 +37,7 @@ def generation_json(request, generation):
             "flow_shift": generation.flow_shift,
             "enable_safety_checker": generation.enable_safety_checker,
             "fast_mode": generation.fast_mode,
-            "loras": [{"path": lora.path, "scale": lora.scale} for lora in generation.loras.all()],
+            "loras": lora_settings(generation) if loras is None else loras,
         },
         "video_url": absolute(request, "generations:video", generation)
         if generation.video
@@ -52,6 +54,17 @@ def generation_json(request, generation):
         "created_at": generation.created_at.isoformat(),
         "finished_at": generation.finished_at.isoformat() if generation.finished_at else None,
     }
+
+
+def lora_settings(generation):
+    return [{"path": lora.path, "scale": lora.scale} for lora in generation.loras.all()]
+
+
+def remembered_lora_settings(generation):
+    """A generation's LoRAs never change once it exists: each web process reads them once."""
+    return caches["local"].get_or_set(
+        f"loras:{generation.pk}", lambda: lora_settings(generation), timeout=None
+    )
 
 
 def absolute(request, route, generation):
@@ -91,7 +104,7 @@ def generation(request, pk):
     row = get_object_or_404(
         Generation.objects.visible_to(request.user).select_related("owner"), pk=pk
     )
-    return JsonResponse(generation_json(request, row))
+    return JsonResponse(generation_json(request, row, loras=remembered_lora_settings(row)))
 
 
 def forbidden():

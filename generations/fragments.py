@@ -116,7 +116,7 @@ def queue_row_inputs(generation, in_state, can_act):
 def reused_or_rendered(keys, render):
     """HTML for each key in order: from this process's cache, else from render(missing keys),
     which returns {key: html} (a key it leaves out shows nothing)."""
-    cache = caches["fragments"]
+    cache = caches["local"]
     known = cache.get_many(keys)
     missing = [key for key in keys if key not in known]
     if missing:

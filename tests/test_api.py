@@ -4,6 +4,8 @@ import json
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from generations.models import ApiToken, Generation, LoraPreset, Status
 
@@ -75,10 +77,14 @@ def test_loras_by_preset_and_path(api, source_image):
     )
 
     assert response.status_code == 201
-    assert response.json()["parameters"]["loras"] == [
-        {"path": "Remade-AI/Painting", "scale": 0.8},
-        {"path": "Someone/Style", "scale": 2.5},
-    ]
+    made = [{"path": "Remade-AI/Painting", "scale": 0.8}, {"path": "Someone/Style", "scale": 2.5}]
+    assert response.json()["parameters"]["loras"] == made
+    detail = f"/api/generations/{response.json()['id']}/"
+    assert api("get", detail).json()["parameters"]["loras"] == made
+    assert api("get", "/api/generations/").json()["results"][0]["parameters"]["loras"] == made
+    with CaptureQueriesContext(connection) as queries:  # read once per web process
+        assert api("get", detail).json()["parameters"]["loras"] == made
+    assert not any("generationlora" in query["sql"] for query in queries)
 
 
 @pytest.mark.parametrize(

@@ -101,7 +101,7 @@ def test_load_more_follows_pages_without_gaps_or_repeats_and_keeps_the_filters(
 
 def queries_for_a_page(browser, path):
     """With no card rendered before: the most a page can take."""
-    caches["fragments"].clear()
+    caches["local"].clear()
     with CaptureQueriesContext(connection) as queries:
         assert browser.get(path).status_code == 200
     return len(queries)

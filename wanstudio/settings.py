@@ -119,13 +119,13 @@ def database_from_env():
 
 DATABASES = {"default": database_from_env()}
 
-# "fragments" holds rendered gallery cards keyed by what they show (generations/fragments.py):
-# always correct per process, so it stays local to each web process.
+# "local" holds, in each web process, what cannot go stale: pieces of pages keyed by everything
+# they show (generations/fragments.py) and settings that never change (a generation's LoRAs).
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "fragments": {
+    "local": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "fragments",
+        "LOCATION": "local",
         "OPTIONS": {"MAX_ENTRIES": 20_000},
     },
 }
