@@ -11,6 +11,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.models import Permission
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Q
 from django.http import JsonResponse
 
@@ -55,8 +56,8 @@ def api_login_required(view):
 
 
 # Every page asks for a person's permissions; they change only when an admin changes roles or
-# grants. Each web process keeps them for PERMISSIONS_LIFETIME seconds and drops them as soon
-# as it sees such a change (signals below); another process sees it within the lifetime.
+# grants. Each web process keeps them for PERMISSIONS_LIFETIME seconds and drops them when it
+# makes such a change (signals below); another process sees the change within the lifetime.
 # Deactivating an account or making it a superuser takes effect at once: those flags are read
 # with the account on every request.
 PERMISSIONS_LIFETIME = 30
@@ -102,14 +103,21 @@ def forget_changed_grants(sender, instance, action, reverse, pk_set, **kwargs):
         or sender is get_user_model().user_permissions.through
     ):
         if not reverse:
-            cache.delete(permissions_key(instance.pk))
+            forget([instance.pk])
             return
         if pk_set is not None:
-            cache.delete_many([permissions_key(pk) for pk in pk_set])
+            forget(pk_set)
             return
     forget_everyone()
 
 
 def forget_everyone(**kwargs):
-    people = get_user_model().objects.values_list("pk", flat=True)
-    cache.delete_many([permissions_key(pk) for pk in people])
+    forget(get_user_model().objects.values_list("pk", flat=True))
+
+
+def forget(user_ids):
+    """Now, and again once the change is committed: a request that read the old grants in
+    between must not keep them."""
+    keys = [permissions_key(pk) for pk in user_ids]
+    cache.delete_many(keys)
+    transaction.on_commit(lambda: cache.delete_many(keys))

@@ -11,20 +11,21 @@ half a link's lifetime at most.
 import hashlib
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import caches
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 
-from .models import Generation
+from .models import Generation, SourceImage
 
 CARD_TEMPLATE = "generations/partials/gallery_card.html"
 FILTER_BAR_TEMPLATE = "generations/partials/gallery_filters.html"
 QUEUE_ROW_TEMPLATE = "generations/partials/queue_row.html"
 
 
-# What generations/partials/gallery_card.html shows, read as plain values: a card's key is made
-# of them, so anything the template reads belongs here.
+# What generations/partials/gallery_card.html shows, read as plain values: a card is keyed by
+# them and rendered from them, so anything the template reads belongs here.
 CARD_FIELDS = (
     "pk",
     "prompt",
@@ -38,30 +39,43 @@ CARD_FIELDS = (
 )
 
 
-def card_key(row):
-    return f"card:{digest(tuple(getattr(row, name) for name in CARD_FIELDS))}"
+def card_inputs(row):
+    """The row's values as the card shows them: whose favourite it is does not matter."""
+    values = [getattr(row, name) for name in CARD_FIELDS]
+    values[CARD_FIELDS.index("viewer_favourite__id")] = row.viewer_favourite__id is not None
+    return tuple(values)
 
 
 def gallery_cards(rows):
-    """HTML of one card per row (named tuples of CARD_FIELDS), in order. Cards not seen
-    before are rendered from their generations, read in one query."""
-    keys = [card_key(row) for row in rows]
+    """HTML of one card per row (named tuples of CARD_FIELDS), in order, rendering only cards
+    not seen before."""
+    keys = [f"card:{digest(card_inputs(row))}" for row in rows]
     rows_by_key = dict(zip(keys, rows, strict=True))
 
     def render(keys):
-        wanted = [rows_by_key[key] for key in keys]
-        generations = Generation.objects.select_related("owner", "source_image").in_bulk(
-            [row.pk for row in wanted]
-        )
-        rendered = {}
-        for key, row in zip(keys, wanted, strict=True):
-            generation = generations.get(row.pk)
-            if generation is not None:  # else deleted a moment ago: no card
-                generation.is_favourite = row.viewer_favourite__id is not None
-                rendered[key] = render_to_string(CARD_TEMPLATE, {"generation": generation})
-        return rendered
+        return {
+            key: render_to_string(CARD_TEMPLATE, {"generation": card_generation(rows_by_key[key])})
+            for key in keys
+        }
 
     return reused_or_rendered(keys, render)
+
+
+def card_generation(row):
+    """An unsaved Generation holding just the row's values: the card shows what its key says,
+    with no second read that could see a newer state."""
+    generation = Generation(
+        pk=row.pk,
+        prompt=row.prompt,
+        status=row.status,
+        review_state=row.review_state,
+        video=row.video,
+        poster=row.poster,
+    )
+    generation.owner = get_user_model()(username=row.owner__username)
+    generation.source_image = SourceImage(image=row.source_image__image)
+    generation.is_favourite = row.viewer_favourite__id is not None
+    return generation
 
 
 def filter_bar(filters, options):

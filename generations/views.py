@@ -111,11 +111,12 @@ def team_queue():
     rows = Generation.objects.filter(
         Q(status__in=[*ACTIVE_STATUSES, Status.NEEDS_ATTENTION]) | Q(finished_at__gte=recent)
     )
-    return list(rows.select_related("owner", "source_image")[:QUEUE_LIMIT])
+    # Twice the limit: rows a viewer may not see (flagged work of others) leave room for more.
+    return list(rows.select_related("owner", "source_image")[: QUEUE_LIMIT * 2])
 
 
 def live_queue_context(user, team_rows):
-    queue = [row for row in team_rows if row.is_visible_to(user)]
+    queue = [row for row in team_rows if row.is_visible_to(user)][:QUEUE_LIMIT]
     return {
         "queue": queue,
         "queue_rows": fragments.queue_rows(queue, user),

@@ -225,3 +225,14 @@ def test_prompt_search_has_a_trigram_index_on_postgresql(browser, user, source_i
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'gallery_prompt_search'")
         assert "gin_trgm_ops" in cursor.fetchone()[0]
     assert shown(browser.get("/gallery/?q=LIGHTHOUSE")) == [wanted.pk]
+
+
+def test_people_who_favourited_a_card_share_its_rendering(browser, user, other_user, source_image):
+    shared = make(user, source_image)
+    Favourite.objects.create(user=user, generation=shared)
+    Favourite.objects.create(user=other_user, generation=shared)
+    assert card_renders(browser.get("/gallery/")) == 1
+    theirs = Client()
+    theirs.force_login(other_user)
+    page = theirs.get("/gallery/")
+    assert card_renders(page) == 0 and 'aria-label="Favourite"' in page.content.decode()

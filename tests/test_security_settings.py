@@ -70,6 +70,14 @@ def test_production_refuses_to_start_without_a_secret(production_env, secret):
     assert f"{secret} must be set when DJANGO_DEBUG=0" in result.stderr
 
 
+@pytest.mark.parametrize("value", ["2", "-1"])
+def test_a_live_queue_freshness_the_poll_would_outlast_is_refused(production_env, value):
+    production_env["LIVE_QUEUE_FRESHNESS"] = value
+    result = manage(production_env, "check")
+    assert result.returncode != 0
+    assert "LIVE_QUEUE_FRESHNESS must be at least 0 and below 2" in result.stderr
+
+
 def test_no_secret_is_written_in_the_settings_file():
     source = (ROOT / "wanstudio" / "settings.py").read_text()
     assert not re.search(r"sk-[A-Za-z0-9]{16,}", source)

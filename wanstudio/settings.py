@@ -193,8 +193,11 @@ else:
     MEDIA_ORIGINS = []
 
 # The live queue partial (polled every 2 s by every open studio page) is read from the database
-# at most this often per web process; 0 reads it for every request.
+# at most this often per web process; 0 reads it for every request. It must stay below the poll
+# interval, or a page could be told "nothing in flight" by a read older than its last submit.
 LIVE_QUEUE_FRESHNESS = env_float("LIVE_QUEUE_FRESHNESS", 1.0)
+if not 0 <= LIVE_QUEUE_FRESHNESS < 2:
+    raise ImproperlyConfigured("LIVE_QUEUE_FRESHNESS must be at least 0 and below 2 (seconds)")
 
 # Uploads: pictures above this size are refused before Pillow decodes them.
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 20 * 1024 * 1024)

@@ -4,7 +4,7 @@ import secrets
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 
@@ -39,7 +39,7 @@ class StudioState(models.Model):
 
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
-        cache.delete(BANNER_CACHE_KEY)
+        forget_banner()
 
     @classmethod
     def current(cls):
@@ -64,13 +64,19 @@ class StudioState(models.Model):
         cls.objects.filter(pk=1, submissions_paused=False).update(
             submissions_paused=True, paused_reason=reason, paused_at=timezone.now()
         )
-        cache.delete(BANNER_CACHE_KEY)
+        forget_banner()
 
     @classmethod
     def resume(cls):
         cls.current()
         cls.objects.filter(pk=1).update(submissions_paused=False, paused_reason="", paused_at=None)
-        cache.delete(BANNER_CACHE_KEY)
+        forget_banner()
+
+
+def forget_banner():
+    """Now, and again once the change is committed (a page may read the old row in between)."""
+    cache.delete(BANNER_CACHE_KEY)
+    transaction.on_commit(lambda: cache.delete(BANNER_CACHE_KEY))
 
 
 class ApiToken(models.Model):
