@@ -11,10 +11,10 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.models import Permission
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models import Q
 from django.http import JsonResponse
 
+from . import caching
 from .models import ApiToken
 
 TOKEN_PREFIX = "Token "
@@ -103,21 +103,17 @@ def forget_changed_grants(sender, instance, action, reverse, pk_set, **kwargs):
         or sender is get_user_model().user_permissions.through
     ):
         if not reverse:
-            forget([instance.pk])
+            forget_people([instance.pk])
             return
         if pk_set is not None:
-            forget(pk_set)
+            forget_people(pk_set)
             return
     forget_everyone()
 
 
 def forget_everyone(**kwargs):
-    forget(get_user_model().objects.values_list("pk", flat=True))
+    forget_people(get_user_model().objects.values_list("pk", flat=True))
 
 
-def forget(user_ids):
-    """Now, and again once the change is committed: a request that read the old grants in
-    between must not keep them."""
-    keys = [permissions_key(pk) for pk in user_ids]
-    cache.delete_many(keys)
-    transaction.on_commit(lambda: cache.delete_many(keys))
+def forget_people(user_ids):
+    caching.forget(permissions_key(pk) for pk in user_ids)

@@ -40,10 +40,16 @@ CARD_FIELDS = (
 
 
 def card_inputs(row):
-    """The row's values as the card shows them: whose favourite it is does not matter."""
-    values = [getattr(row, name) for name in CARD_FIELDS]
-    values[CARD_FIELDS.index("viewer_favourite__id")] = row.viewer_favourite__id is not None
-    return tuple(values)
+    """The row's values as the card shows them: that the viewer favourited it, not which
+    favourite it is, so everyone who did shares one card."""
+    return tuple(
+        is_favourite(row) if name == "viewer_favourite__id" else getattr(row, name)
+        for name in CARD_FIELDS
+    )
+
+
+def is_favourite(row):
+    return row.viewer_favourite__id is not None
 
 
 def gallery_cards(rows):
@@ -74,7 +80,7 @@ def card_generation(row):
     )
     generation.owner = get_user_model()(username=row.owner__username)
     generation.source_image = SourceImage(image=row.source_image__image)
-    generation.is_favourite = row.viewer_favourite__id is not None
+    generation.is_favourite = is_favourite(row)
     return generation
 
 

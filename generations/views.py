@@ -118,7 +118,6 @@ def team_queue():
 def live_queue_context(user, team_rows):
     queue = [row for row in team_rows if row.is_visible_to(user)][:QUEUE_LIMIT]
     return {
-        "queue": queue,
         "queue_rows": fragments.queue_rows(queue, user),
         "queue_active": any(row.is_active for row in queue),
     }

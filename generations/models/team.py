@@ -4,8 +4,10 @@ import secrets
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import models, transaction
+from django.db import models
 from django.utils import timezone
+
+from .. import caching
 
 
 class Budget(models.Model):
@@ -39,7 +41,7 @@ class StudioState(models.Model):
 
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
-        forget_banner()
+        caching.forget([BANNER_CACHE_KEY])
 
     @classmethod
     def current(cls):
@@ -64,19 +66,13 @@ class StudioState(models.Model):
         cls.objects.filter(pk=1, submissions_paused=False).update(
             submissions_paused=True, paused_reason=reason, paused_at=timezone.now()
         )
-        forget_banner()
+        caching.forget([BANNER_CACHE_KEY])
 
     @classmethod
     def resume(cls):
         cls.current()
         cls.objects.filter(pk=1).update(submissions_paused=False, paused_reason="", paused_at=None)
-        forget_banner()
-
-
-def forget_banner():
-    """Now, and again once the change is committed (a page may read the old row in between)."""
-    cache.delete(BANNER_CACHE_KEY)
-    transaction.on_commit(lambda: cache.delete(BANNER_CACHE_KEY))
+        caching.forget([BANNER_CACHE_KEY])
 
 
 class ApiToken(models.Model):
