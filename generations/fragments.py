@@ -1,5 +1,5 @@
-"""Rendered pieces of pages (gallery cards, the gallery's filter bar, live queue rows), reused
-while what they show is unchanged.
+"""Rendered pieces of pages (gallery cards, the gallery's filter bar, live queue rows, the main
+navigation), reused while what they show is unchanged.
 
 A piece's cache key is a digest of everything its template reads, so an entry is never stale
 and nothing has to be invalidated: a new review state or favourite is simply another key.
@@ -22,16 +22,17 @@ from .models import Generation, SourceImage
 CARD_TEMPLATE = "generations/partials/gallery_card.html"
 FILTER_BAR_TEMPLATE = "generations/partials/gallery_filters.html"
 QUEUE_ROW_TEMPLATE = "generations/partials/queue_row.html"
+MAIN_NAV_TEMPLATE = "generations/partials/main_nav.html"
 
 
 # What generations/partials/gallery_card.html shows, read as plain values: a card is keyed by
-# them and rendered from them, so anything the template reads belongs here.
+# them (and by whether the viewer favourited it) and rendered from them, so anything the
+# template reads belongs here.
 CARD_FIELDS = (
     "pk",
     "prompt",
     "status",
     "review_state",
-    "viewer_favourite__id",
     "owner__username",
     "video",
     "poster",
@@ -39,48 +40,39 @@ CARD_FIELDS = (
 )
 
 
-def card_inputs(row):
-    """The row's values as the card shows them: that the viewer favourited it, not which
-    favourite it is, so everyone who did shares one card."""
-    return tuple(
-        is_favourite(row) if name == "viewer_favourite__id" else getattr(row, name)
-        for name in CARD_FIELDS
-    )
-
-
-def is_favourite(row):
-    return row.viewer_favourite__id is not None
-
-
-def gallery_cards(rows):
-    """HTML of one card per row (named tuples of CARD_FIELDS), in order, rendering only cards
-    not seen before."""
-    keys = [f"card:{digest(card_inputs(row))}" for row in rows]
-    rows_by_key = dict(zip(keys, rows, strict=True))
+def gallery_cards(rows, favourites):
+    """HTML of one card per row (named tuples holding CARD_FIELDS), in order, rendering only
+    cards not seen before; `favourites` holds the pks of rows the viewer favourited. Everyone
+    who favourited a row shares its starred card."""
+    inputs = [(*(getattr(row, name) for name in CARD_FIELDS), row.pk in favourites) for row in rows]
+    keys = [f"card:{digest(values)}" for values in inputs]
+    inputs_by_key = dict(zip(keys, inputs, strict=True))
 
     def render(keys):
         return {
-            key: render_to_string(CARD_TEMPLATE, {"generation": card_generation(rows_by_key[key])})
+            key: render_to_string(
+                CARD_TEMPLATE, {"generation": card_generation(*inputs_by_key[key])}
+            )
             for key in keys
         }
 
     return reused_or_rendered(keys, render)
 
 
-def card_generation(row):
-    """An unsaved Generation holding just the row's values: the card shows what its key says,
-    with no second read that could see a newer state."""
+def card_generation(pk, prompt, status, review_state, owner, video, poster, source, favourite):
+    """An unsaved Generation holding just the card's values (CARD_FIELDS, then the favourite
+    flag): the card shows what its key says, with no second read that could see a newer state."""
     generation = Generation(
-        pk=row.pk,
-        prompt=row.prompt,
-        status=row.status,
-        review_state=row.review_state,
-        video=row.video,
-        poster=row.poster,
+        pk=pk,
+        prompt=prompt,
+        status=status,
+        review_state=review_state,
+        video=video,
+        poster=poster,
     )
-    generation.owner = get_user_model()(username=row.owner__username)
-    generation.source_image = SourceImage(image=row.source_image__image)
-    generation.is_favourite = is_favourite(row)
+    generation.owner = get_user_model()(username=owner)
+    generation.source_image = SourceImage(image=source)
+    generation.is_favourite = favourite
     return generation
 
 
@@ -131,6 +123,20 @@ def queue_row_inputs(generation, in_state, can_act):
         generation.source_image.image.name,
         can_act,
     )
+
+
+def main_nav(user):
+    """The main navigation's links, alike for everyone who may go to the same places."""
+    context = {
+        "can_review": user.has_perm("generations.review_generation"),
+        "can_manage": user.has_perm("generations.manage_studio"),
+        "is_staff": user.is_staff,
+    }
+    key = f"main-nav:{digest(sorted(context.items()))}"
+    [html] = reused_or_rendered(
+        [key], lambda keys: {key: render_to_string(MAIN_NAV_TEMPLATE, context)}
+    )
+    return html
 
 
 def reused_or_rendered(keys, render):

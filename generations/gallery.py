@@ -1,16 +1,29 @@
-"""The gallery's filters and keyset pages: the same few queries per page at any size."""
+"""The gallery's filters and keyset pages: the same few queries per page at any size, and
+none while the team's read of a page is fresh."""
 
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, time
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import Exists, FilteredRelation, OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from .models import Generation, GenerationLora, LoraPreset, ReviewState, Status
+from . import caching, fragments
+from .models import (
+    Favourite,
+    Generation,
+    GenerationLora,
+    LoraPreset,
+    ReviewState,
+    Status,
+    is_visible,
+)
 
 PAGE_SIZE = 24
 
@@ -34,46 +47,45 @@ class GalleryFilters(forms.Form):
         required=False, choices=[("newest", "Newest first"), ("oldest", "Oldest first")]
     )
 
-    def filtered(self, user):
-        """The visible generations these filters select, in gallery order."""
-        data = self.cleaned_data if self.is_valid() else {}
-        # The viewer's own favourite of each row, if any (one per person and generation): a
-        # join, which costs less to build than a subquery per page.
-        rows = Generation.objects.visible_to(user).annotate(
-            viewer_favourite=FilteredRelation("favourites", condition=Q(favourites__user=user))
-        )
-        status = data.get("status")
-        if not status:
-            rows = rows.filter(status=Status.SUCCEEDED)
-        elif status != "all":
-            rows = rows.filter(status=status)
-        who = data.get("who")
-        if who == "mine":
-            rows = rows.filter(owner=user)
-        elif who:
-            # The person's id as a value, not a join on names: the planner then estimates
-            # their share of the rows instead of guessing.
-            person = get_user_model().objects.filter(username=who).values("pk")[:1]
-            rows = rows.filter(owner=Subquery(person))
-        for word in (data.get("q") or "").split():
-            rows = rows.filter(prompt__icontains=word)
-        if data.get("review"):
-            rows = rows.filter(review_state=data["review"])
-        if data.get("lora"):
-            rows = rows.filter(
-                Exists(GenerationLora.objects.filter(generation=OuterRef("pk"), path=data["lora"]))
-            )
-        if data.get("since"):
-            rows = rows.filter(created_at__gte=day_start(data["since"]))
-        if data.get("until"):
-            rows = rows.filter(created_at__lt=day_start(data["until"]) + timezone.timedelta(days=1))
-        if data.get("favourites"):
-            rows = rows.filter(viewer_favourite__isnull=False)
-        return rows
+    def shared_terms(self, viewer):
+        """The valid filters as plain values, alike for everyone who asks for the same rows:
+        "mine" becomes the viewer's name, and only "favourites only" names the viewer."""
+        terms = dict(self.cleaned_data) if self.is_valid() else {}
+        if terms.get("who") == "mine":
+            terms["who"] = viewer.get_username()
+        terms["favourites_of"] = viewer.pk if terms.pop("favourites", False) else None
+        return terms
 
-    @property
-    def oldest_first(self):
-        return self.is_valid() and self.cleaned_data.get("sort") == "oldest"
+
+def team_rows(terms):
+    """The generations `terms` select, whoever may see them: each viewer's visibility is
+    applied to the rows read (see page_for), so everyone can share one read."""
+    rows = Generation.objects.all()
+    status = terms.get("status")
+    if not status:
+        rows = rows.filter(status=Status.SUCCEEDED)
+    elif status != "all":
+        rows = rows.filter(status=status)
+    if terms.get("who"):
+        # The person's id as a value, not a join on names: the planner then estimates their
+        # share of the rows instead of guessing.
+        person = get_user_model().objects.filter(username=terms["who"]).values("pk")[:1]
+        rows = rows.filter(owner=Subquery(person))
+    for word in (terms.get("q") or "").split():
+        rows = rows.filter(prompt__icontains=word)
+    if terms.get("review"):
+        rows = rows.filter(review_state=terms["review"])
+    if terms.get("lora"):
+        rows = rows.filter(
+            Exists(GenerationLora.objects.filter(generation=OuterRef("pk"), path=terms["lora"]))
+        )
+    if terms.get("since"):
+        rows = rows.filter(created_at__gte=day_start(terms["since"]))
+    if terms.get("until"):
+        rows = rows.filter(created_at__lt=day_start(terms["until"]) + timezone.timedelta(days=1))
+    if terms.get("favourites_of"):
+        rows = rows.filter(favourites__user=terms["favourites_of"])
+    return rows
 
 
 # The filter bar's choices change rarely; each web process re-reads them at most once a minute
@@ -99,10 +111,62 @@ def day_start(day):
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def page_of(rows, cursor, oldest_first, size=PAGE_SIZE):
-    """One page after the cursor, by (created_at, id); returns (rows, next cursor or None)."""
-    position = parse_cursor(cursor)
-    if oldest_first:
+# A window holds two pages of rows: rows a viewer may not see (others' flagged work) leave
+# room for the rest, as in the live queue.
+WINDOW = PAGE_SIZE * 2
+
+
+@dataclass
+class Window:
+    """Rows of a gallery page as read for the whole team."""
+
+    rows: list  # named tuples of ROW_FIELDS, in gallery order
+    more: bool  # rows follow the window
+    favourited_by: dict  # generation id -> ids of the people who favourited it
+
+
+@dataclass
+class Page:
+    """A gallery page as one viewer sees it."""
+
+    rows: list
+    favourites: set  # ids of the rows the viewer favourited
+    next_cursor: str | None
+
+
+# What a card shows, plus what decides who sees a row and where the next page starts.
+ROW_FIELDS = (*fragments.CARD_FIELDS, "owner_id", "created_at")
+
+
+def page_for(request, filters):
+    """The page of rows the filters and the `after` cursor select, as request.user sees it.
+
+    The rows are read once per GALLERY_FRESHNESS in each web process for everyone asking for
+    the same filters (generations/caching.shared_read); visibility and favourites are the
+    viewer's, applied here."""
+    viewer = request.user
+    terms = filters.shared_terms(viewer)
+    position = parse_cursor(request.GET.get("after"))
+    key = f"gallery:{fragments.digest((sorted(terms.items()), position))}"
+    window = caching.shared_read(
+        request, key, lambda: read_window(terms, position), settings.GALLERY_FRESHNESS
+    )
+    visible = [row for row in window.rows if is_visible(row.review_state, row.owner_id, viewer)]
+    rows = visible[:PAGE_SIZE]
+    if len(visible) > PAGE_SIZE:
+        next_cursor = cursor_after(rows[-1])
+    elif window.more:
+        next_cursor = cursor_after(window.rows[-1])  # nothing else here is the viewer's to see
+    else:
+        next_cursor = None
+    favourites = {row.pk for row in rows if viewer.pk in window.favourited_by.get(row.pk, ())}
+    return Page(rows, favourites, next_cursor)
+
+
+def read_window(terms, position):
+    """WINDOW rows after `position`, by (created_at, id), and who favourited each."""
+    rows = team_rows(terms)
+    if terms.get("sort") == "oldest":
         rows = rows.order_by("created_at", "id")
         if position:
             rows = rows.filter(created_at__gte=position[0]).exclude(
@@ -114,11 +178,16 @@ def page_of(rows, cursor, oldest_first, size=PAGE_SIZE):
             rows = rows.filter(created_at__lte=position[0]).exclude(
                 created_at=position[0], id__gte=position[1]
             )
-    found = list(rows[: size + 1])
-    if len(found) <= size:
-        return found, None
-    last = found[size - 1]
-    return found[:size], f"{last.created_at.isoformat()}_{last.pk}"
+    found = list(rows.values_list(*ROW_FIELDS, named=True)[: WINDOW + 1])
+    favourited_by = defaultdict(set)
+    favourites = Favourite.objects.filter(generation__in=[row.pk for row in found[:WINDOW]])
+    for generation_id, user_id in favourites.values_list("generation_id", "user_id"):
+        favourited_by[generation_id].add(user_id)
+    return Window(found[:WINDOW], len(found) > WINDOW, dict(favourited_by))
+
+
+def cursor_after(row):
+    return f"{row.created_at.isoformat()}_{row.pk}"
 
 
 def page_url(query, cursor):

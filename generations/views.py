@@ -5,7 +5,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpResponse
@@ -16,7 +15,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from . import costs, fragments, gallery
+from . import caching, costs, fragments, gallery
 from .file_responses import stored_file_response
 from .forms import GenerationForm, initial_from
 from .models import (
@@ -131,7 +130,9 @@ def queue(request):
 
     Every open studio page asks every 2 s while work is in flight: each web process reads the
     team's queue for all of them at most every LIVE_QUEUE_FRESHNESS seconds."""
-    team_rows = cache.get_or_set("live-queue", team_queue, timeout=settings.LIVE_QUEUE_FRESHNESS)
+    team_rows = caching.shared_read(
+        request, "live-queue", team_queue, settings.LIVE_QUEUE_FRESHNESS
+    )
     context = live_queue_context(request.user, team_rows)
     return render(request, "generations/partials/queue.html", context)
 
@@ -143,16 +144,13 @@ def queue(request):
 @require_GET
 def gallery_page(request):
     filters = gallery.GalleryFilters(request.GET)
-    card_rows = filters.filtered(request.user).values_list(
-        *fragments.CARD_FIELDS, "created_at", named=True
-    )
-    rows, next_cursor = gallery.page_of(card_rows, request.GET.get("after"), filters.oldest_first)
+    page = gallery.page_for(request, filters)
     context = {
         "filters": filters,
-        "rows": rows,
+        "rows": page.rows,
         "filter_bar": fragments.filter_bar(filters, gallery.filter_options()),
-        "cards": fragments.gallery_cards(rows),
-        "more_url": gallery.page_url(request.GET, next_cursor),
+        "cards": fragments.gallery_cards(page.rows, page.favourites),
+        "more_url": gallery.page_url(request.GET, page.next_cursor),
     }
     if request.htmx and request.GET.get("after"):
         return render(request, "generations/partials/gallery_cards.html", context)

@@ -107,7 +107,8 @@ def queries_for_a_page(browser, path):
     return len(queries)
 
 
-def test_query_count_does_not_grow_with_rows(browser, user, other_user, source_image):
+def test_query_count_does_not_grow_with_rows(browser, user, other_user, source_image, settings):
+    settings.GALLERY_FRESHNESS = 0  # every page reads its rows: count what a read costs
     for _ in range(5):
         make(user, source_image)
     browser.get("/gallery/")  # reads the filter bar's choices, kept for a minute
@@ -179,7 +180,10 @@ def card_renders(response):
     return [t.name for t in response.templates].count("generations/partials/gallery_card.html")
 
 
-def test_cards_are_rendered_once_and_show_every_change(browser, user, reviewer, source_image):
+def test_cards_are_rendered_once_and_show_every_change(
+    browser, user, reviewer, source_image, settings
+):
+    settings.GALLERY_FRESHNESS = 0  # every page reads its rows: the cards are what is reused
     first, second = make(user, source_image), make(user, source_image)
     assert card_renders(browser.get("/gallery/")) == 2
     assert card_renders(browser.get("/gallery/")) == 0  # both reused as they were
@@ -236,3 +240,88 @@ def test_people_who_favourited_a_card_share_its_rendering(browser, user, other_u
     theirs.force_login(other_user)
     page = theirs.get("/gallery/")
     assert card_renders(page) == 0 and 'aria-label="Favourite"' in page.content.decode()
+
+
+# --- one read of a page shared by the team for a moment ------------------------------------
+
+
+def generation_reads(queries):
+    return [query for query in queries if 'FROM "generations_generation"' in query["sql"]]
+
+
+def test_viewers_share_a_read_each_seeing_their_own_flagged_work_and_favourites(
+    browser, user, other_user, reviewer, source_image, settings
+):
+    settings.GALLERY_FRESHNESS = 5
+    plain, flagged = make(user, source_image), make(user, source_image)
+    flagged.review(reviewer, ReviewState.FLAGGED)
+    Favourite.objects.create(user=other_user, generation=plain)
+    assert shown(browser.get("/gallery/")) == [flagged.pk, plain.pk]  # the owner sees it
+
+    teammate = Client()
+    teammate.force_login(other_user)
+    with CaptureQueriesContext(connection) as queries:
+        page = teammate.get("/gallery/")
+    assert generation_reads(queries) == []
+    assert shown(page) == [plain.pk]  # flagged work of others is not theirs to see
+    assert 'aria-label="Favourite"' in page.content.decode()  # their favourite, not the owner's
+    assert 'aria-label="Favourite"' not in browser.get("/gallery/").content.decode()
+
+
+def test_a_new_video_shows_once_the_shared_read_is_older_than_the_freshness(
+    browser, user, source_image, settings
+):
+    import time
+
+    settings.GALLERY_FRESHNESS = 0.5
+    first = make(user, source_image)
+    assert shown(browser.get("/gallery/")) == [first.pk]
+    second = make(user, source_image)  # finished by the cluster, not by this person
+    assert shown(browser.get("/gallery/")) == [first.pk]
+    time.sleep(0.6)
+    assert shown(browser.get("/gallery/")) == [second.pk, first.pk]
+
+
+def test_whoever_changes_something_sees_it_on_their_next_page(
+    browser, user, other_user, source_image, settings
+):
+    settings.GALLERY_FRESHNESS = 5
+    mine = make(user, source_image)
+    assert 'aria-label="Favourite"' not in browser.get("/gallery/").content.decode()
+
+    answer = browser.post(f"/generations/{mine.pk}/favourite/")
+    assert answer.cookies["studio_wrote"]["httponly"]
+    assert 'aria-label="Favourite"' in browser.get("/gallery/").content.decode()
+    assert shown(browser.get("/gallery/?favourites=on")) == [mine.pk]
+
+    # ...and their new read is the one the team shares from then on.
+    teammate = Client()
+    teammate.force_login(other_user)
+    with CaptureQueriesContext(connection) as queries:
+        assert shown(teammate.get("/gallery/")) == [mine.pk]
+    assert generation_reads(queries) == []
+
+
+def test_a_page_read_sets_no_write_stamp(browser, user, source_image):
+    make(user, source_image)
+    assert "studio_wrote" not in browser.get("/gallery/").cookies
+
+
+@pytest.mark.parametrize("hidden_run", [3, gallery.WINDOW + 5])
+def test_pages_skip_what_the_viewer_may_not_see_without_gaps_or_repeats(
+    browser, user, other_user, reviewer, source_image, hidden_run
+):
+    """Others' flagged work is read with the team's rows and left out per viewer: pages may
+    come out shorter, but loading more walks every visible row once, even past a window the
+    viewer may see nothing of."""
+    visible = [make(user, source_image) for _ in range(gallery.PAGE_SIZE)]
+    for _ in range(hidden_run):
+        make(other_user, source_image).review(reviewer, ReviewState.FLAGGED)
+    visible += [make(user, source_image) for _ in range(gallery.PAGE_SIZE + 2)]
+
+    seen, url = [], "/gallery/"
+    while url:
+        response = browser.get(url, HTTP_HX_REQUEST="true")
+        seen += shown(response)
+        url = response.context["more_url"]
+    assert seen == [row.pk for row in reversed(visible)]

@@ -148,3 +148,21 @@ def test_superusers_have_every_permission_and_inactive_people_none(user):
     user.is_active = False
     user.save()
     assert not get_user_model().objects.get(pk=user.pk).has_perm("generations.add_generation")
+
+
+def nav_links(browser):
+    html = browser.get("/gallery/").content.decode()
+    nav = html[html.index('<nav aria-label="Main">') : html.index("</nav>")]
+    return [name for name in ("Studio", "Review", "Ledger", "Admin") if f">{name}</a>" in nav]
+
+
+def test_the_main_navigation_offers_each_role_the_places_it_may_go(user, people):
+    from generations.roles import assign_role
+
+    assert nav_links(browser_for(MEMBER, people)) == ["Studio"]
+    assert nav_links(browser_for(REVIEWER, people)) == ["Studio", "Review"]
+    assert nav_links(browser_for(ADMIN, people)) == ["Studio", "Review", "Ledger", "Admin"]
+
+    browser = browser_for(MEMBER, people)  # the same person, given a role: a new navigation
+    assign_role(user, REVIEWER)
+    assert nav_links(browser) == ["Studio", "Review"]

@@ -78,6 +78,14 @@ def test_a_live_queue_freshness_the_poll_would_outlast_is_refused(production_env
     assert "LIVE_QUEUE_FRESHNESS must be at least 0 and below 2" in result.stderr
 
 
+@pytest.mark.parametrize("value", ["11", "-1"])
+def test_a_gallery_freshness_out_of_range_is_refused(production_env, value):
+    production_env["GALLERY_FRESHNESS"] = value
+    result = manage(production_env, "check")
+    assert result.returncode != 0
+    assert "GALLERY_FRESHNESS must be at least 0 and at most 10" in result.stderr
+
+
 def test_no_secret_is_written_in_the_settings_file():
     source = (ROOT / "wanstudio" / "settings.py").read_text()
     assert not re.search(r"sk-[A-Za-z0-9]{16,}", source)

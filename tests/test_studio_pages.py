@@ -180,3 +180,16 @@ def test_polls_within_a_second_share_one_read_of_the_team_queue(
     assert f'data-id="{theirs.pk}"' not in queue_html(client)  # read less than 0.5 s ago
     time.sleep(0.6)
     assert f'data-id="{theirs.pk}"' in queue_html(client)
+
+
+def test_whoever_cancels_from_the_queue_sees_it_at_the_next_poll(
+    logged_in, client, source_image, user, other_user, settings
+):
+    settings.LIVE_QUEUE_FRESHNESS = 1.5
+    queued = Generation.objects.create_queued(owner=user, source_image=source_image, prompt="p")
+    assert "Cancel</button>" in queue_html(logged_in)  # read, and shared for 1.5 s
+
+    logged_in.post(f"/generations/{queued.pk}/cancel/", {"from": "queue"})
+    assert "Cancel</button>" not in queue_html(logged_in)
+    client.force_login(other_user)  # who polls next shares the read made after the change
+    assert "Canceled" in queue_html(client)

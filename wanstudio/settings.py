@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "generations.caching.ReadYourWritesMiddleware",
 ]
 
 ROOT_URLCONF = "wanstudio.urls"
@@ -198,6 +199,13 @@ else:
 LIVE_QUEUE_FRESHNESS = env_float("LIVE_QUEUE_FRESHNESS", 1.0)
 if not 0 <= LIVE_QUEUE_FRESHNESS < 2:
     raise ImproperlyConfigured("LIVE_QUEUE_FRESHNESS must be at least 0 and below 2 (seconds)")
+
+# A gallery page's rows are read at most this often per web process and shared by everyone who
+# asks for the same filters meanwhile; 0 reads them for every request. Whoever changed
+# something in the last GALLERY_FRESHNESS seconds gets a fresh read (generations/caching.py).
+GALLERY_FRESHNESS = env_float("GALLERY_FRESHNESS", 1.0)
+if not 0 <= GALLERY_FRESHNESS <= 10:
+    raise ImproperlyConfigured("GALLERY_FRESHNESS must be at least 0 and at most 10 (seconds)")
 
 # Uploads: pictures above this size are refused before Pillow decodes them.
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 20 * 1024 * 1024)

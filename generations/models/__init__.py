@@ -17,6 +17,7 @@ from .generation import (  # noqa: F401
     ReviewEvent,
     ReviewState,
     Status,
+    is_visible,
 )
 from .library import (  # noqa: F401
     SOURCE_LINK_SALT,

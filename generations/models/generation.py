@@ -64,6 +64,15 @@ class ReviewState(models.TextChoices):
     FLAGGED = "flagged", "Flagged"
 
 
+def is_visible(review_state, owner_id, user):
+    """GenerationQuerySet.visible_to, for the values of a row already read."""
+    return (
+        review_state != ReviewState.FLAGGED
+        or owner_id == user.pk
+        or user.has_perm("generations.view_flagged_generation")
+    )
+
+
 class GenerationQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Flagged outputs are hidden from the team, not from their owner or admins."""
@@ -176,11 +185,7 @@ class Generation(models.Model):
 
     def is_visible_to(self, user):
         """GenerationQuerySet.visible_to, for a row already in hand."""
-        return (
-            self.review_state != ReviewState.FLAGGED
-            or self.owner_id == user.pk
-            or user.has_perm("generations.view_flagged_generation")
-        )
+        return is_visible(self.review_state, self.owner_id, user)
 
     @property
     def is_terminal(self):
