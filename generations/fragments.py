@@ -41,10 +41,17 @@ CARD_FIELDS = (
 
 
 def gallery_cards(rows, favourites):
-    """HTML of one card per row (named tuples holding CARD_FIELDS), in order, rendering only
-    cards not seen before; `favourites` holds the pks of rows the viewer favourited. Everyone
-    who favourited a row shares its starred card."""
+    """HTML of one card per row (named tuples holding CARD_FIELDS), in order; `favourites`
+    holds the pks of rows the viewer favourited. A page whose cards are all as before is one
+    lookup; otherwise only cards not seen before are rendered. Everyone who favourited a row
+    shares its starred card."""
     inputs = [(*(getattr(row, name) for name in CARD_FIELDS), row.pk in favourites) for row in rows]
+    key = f"cards:{digest(inputs)}"
+    [html] = reused_or_rendered([key], lambda keys: {key: "".join(each_card(inputs))})
+    return html
+
+
+def each_card(inputs):
     keys = [f"card:{digest(values)}" for values in inputs]
     inputs_by_key = dict(zip(keys, inputs, strict=True))
 
@@ -76,15 +83,22 @@ def card_generation(pk, prompt, status, review_state, owner, video, poster, sour
     return generation
 
 
-def filter_bar(filters, options):
-    """The gallery's filter form as the URL set it, with the teammates and presets offered."""
-    query = sorted((name, values) for name, values in filters.data.lists() if name != "after")
-    key = f"filters:{digest((query, options))}"
-    context = {"filters": filters, "options": options}
-    [html] = reused_or_rendered(
-        [key], lambda keys: {key: render_to_string(FILTER_BAR_TEMPLATE, context)}
-    )
+def filter_bar(query, options, form_class):
+    """The gallery's filter form as the URL's query set it, with the teammates and presets
+    offered; the form (form_class bound to the query) is built only to render a new bar."""
+    key = f"filters:{digest((filter_inputs(query), options))}"
+
+    def render(keys):
+        context = {"filters": form_class(query), "options": options}
+        return {key: render_to_string(FILTER_BAR_TEMPLATE, context)}
+
+    [html] = reused_or_rendered([key], render)
     return html
+
+
+def filter_inputs(query):
+    """A gallery URL's filters, whatever their order, without the page cursor."""
+    return sorted((name, values) for name, values in query.lists() if name != "after")
 
 
 def queue_rows(generations, user):

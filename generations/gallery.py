@@ -8,7 +8,7 @@ from datetime import datetime, time
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db.models import Exists, OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
@@ -47,14 +47,30 @@ class GalleryFilters(forms.Form):
         required=False, choices=[("newest", "Newest first"), ("oldest", "Oldest first")]
     )
 
-    def shared_terms(self, viewer):
-        """The valid filters as plain values, alike for everyone who asks for the same rows:
-        "mine" becomes the viewer's name, and only "favourites only" names the viewer."""
-        terms = dict(self.cleaned_data) if self.is_valid() else {}
-        if terms.get("who") == "mine":
-            terms["who"] = viewer.get_username()
-        terms["favourites_of"] = viewer.pk if terms.pop("favourites", False) else None
-        return terms
+
+def filter_values(query):
+    """A gallery URL's valid filters as plain values; none when any is invalid (the filter bar
+    then says which). Kept per process: a query always means the same filters."""
+    key = f"filter-values:{fragments.digest(fragments.filter_inputs(query))}"
+
+    def clean():
+        form = GalleryFilters(query)
+        return form.cleaned_data if form.is_valid() else {}
+
+    return caches["local"].get_or_set(key, clean, timeout=FILTER_VALUES_LIFETIME)
+
+
+FILTER_VALUES_LIFETIME = 24 * 3600
+
+
+def shared_terms(values, viewer):
+    """Filter values alike for everyone who asks for the same rows: "mine" becomes the
+    viewer's name, and only "favourites only" names the viewer."""
+    terms = dict(values)
+    if terms.get("who") == "mine":
+        terms["who"] = viewer.get_username()
+    terms["favourites_of"] = viewer.pk if terms.pop("favourites", False) else None
+    return terms
 
 
 def team_rows(terms):
@@ -138,14 +154,14 @@ class Page:
 ROW_FIELDS = (*fragments.CARD_FIELDS, "owner_id", "created_at")
 
 
-def page_for(request, filters):
-    """The page of rows the filters and the `after` cursor select, as request.user sees it.
+def page_for(request):
+    """The page of rows the URL's filters and `after` cursor select, as request.user sees it.
 
     The rows are read once per GALLERY_FRESHNESS in each web process for everyone asking for
     the same filters (generations/caching.shared_read); visibility and favourites are the
     viewer's, applied here."""
     viewer = request.user
-    terms = filters.shared_terms(viewer)
+    terms = shared_terms(filter_values(request.GET), viewer)
     position = parse_cursor(request.GET.get("after"))
     key = f"gallery:{fragments.digest((sorted(terms.items()), position))}"
     window = caching.shared_read(

@@ -143,12 +143,12 @@ def queue(request):
 @can_view
 @require_GET
 def gallery_page(request):
-    filters = gallery.GalleryFilters(request.GET)
-    page = gallery.page_for(request, filters)
+    page = gallery.page_for(request)
     context = {
-        "filters": filters,
         "rows": page.rows,
-        "filter_bar": fragments.filter_bar(filters, gallery.filter_options()),
+        "filter_bar": fragments.filter_bar(
+            request.GET, gallery.filter_options(), gallery.GalleryFilters
+        ),
         "cards": fragments.gallery_cards(page.rows, page.favourites),
         "more_url": gallery.page_url(request.GET, page.next_cursor),
     }

@@ -325,3 +325,16 @@ def test_pages_skip_what_the_viewer_may_not_see_without_gaps_or_repeats(
         seen += shown(response)
         url = response.context["more_url"]
     assert seen == [row.pk for row in reversed(visible)]
+
+
+def test_a_filter_that_makes_no_sense_is_named_next_to_its_field_and_nothing_is_hidden(
+    browser, user, source_image
+):
+    made = make(user, source_image)
+    for _ in range(2):  # the second answer comes from what the first one kept
+        response = browser.get("/gallery/?since=yesterday&status=bogus&q=scene")
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert '<small class="error" id="id_since-error">Enter a valid date.</small>' in html
+        assert 'id="id_status-error">Select a valid choice.' in html
+        assert shown(response) == [made.pk]
