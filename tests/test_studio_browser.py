@@ -13,7 +13,9 @@ pytestmark = [pytest.mark.live, pytest.mark.browser]
 
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory):
-    live = LiveStudio(tmp_path_factory.mktemp("studio-browser")).start()
+    # Gallery pages shared for 10 s: only a person's own write stamp can show them a change
+    # sooner (test_a_favourite_shows_in_the_gallery_the_moment_it_is_made).
+    live = LiveStudio(tmp_path_factory.mktemp("studio-browser"), GALLERY_FRESHNESS=10).start()
     live.manage(
         "shell",
         "-c",
@@ -156,6 +158,24 @@ def test_gallery_search_and_filters(page, studio):
     assert page.locator(".tile-caption").all_inner_texts() == ["a tall waterfall"]
     page.go_back()
     wait_until(lambda: "q=dunes" in page.url, 10, "the back button")
+
+
+def test_a_favourite_shows_in_the_gallery_the_moment_it_is_made(page, studio):
+    """The gallery's rows are shared for a second; whoever just favourited sees their star
+    on the very next page all the same."""
+    page.goto(studio.base_url + "/gallery/")
+    card = page.locator(".card-tile").first
+    assert card.get_by_label("Favourite").count() == 0
+    card.locator(".tile-link").click()
+    page.get_by_role("button", name="Add to favourites").click()
+    page.get_by_role("button", name="★ Favourite").wait_for()
+    page.goto(studio.base_url + "/gallery/")
+    assert page.locator(".card-tile").first.get_by_label("Favourite").count() == 1
+    page.screenshot(path=SCREENSHOTS / "gallery-favourite.png")
+    page.get_by_label("Favourites only").check()
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url("**favourites=on**")
+    assert page.locator(".card-tile").count() == 1
 
 
 def test_retry_from_the_live_queue_sends_the_generation_again(page, studio):
