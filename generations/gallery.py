@@ -48,6 +48,9 @@ class GalleryFilters(forms.Form):
     )
 
 
+FILTER_VALUES_LIFETIME = 24 * 3600
+
+
 def filter_values(query):
     """A gallery URL's valid filters as plain values; none when any is invalid (the filter bar
     then says which). Kept per process: a query always means the same filters."""
@@ -58,9 +61,6 @@ def filter_values(query):
         return form.cleaned_data if form.is_valid() else {}
 
     return caches["local"].get_or_set(key, clean, timeout=FILTER_VALUES_LIFETIME)
-
-
-FILTER_VALUES_LIFETIME = 24 * 3600
 
 
 def shared_terms(values, viewer):
