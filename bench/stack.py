@@ -100,8 +100,9 @@ class Stack:
 
     def apply_env(self):
         """The bench process itself uses the same settings as the servers it starts."""
+        env = self.env()  # read before clearing: it starts from the caller's environment
         os.environ.clear()
-        os.environ.update(self.env())
+        os.environ.update(env)
 
     def create_database(self):
         if self.on_postgres:
