@@ -21,24 +21,35 @@ def forget(keys):
 
 
 def shared_read(request, key, read, freshness):
-    """read()'s value, shared by this process's requests for `freshness` seconds. A person
-    whose browser changed something less than `freshness` ago gets (and shares) a new read, so
-    their own change shows on their next page whichever web process answers it."""
+    """read()'s value, shared by this process's requests for `freshness` seconds. A shared
+    value read before the person's last change (by their browser's stamp) is not good enough
+    for them: they get a new read, which the others then share. So their own change shows on
+    their next page, whichever web process answers it."""
     if freshness <= 0:
         return read()
-    if wrote_within(request, freshness):
-        value = read()
-        cache.set(key, value, timeout=freshness)
-        return value
-    return cache.get_or_set(key, read, timeout=freshness)
+    kept = cache.get(key)
+    if kept is not None and read_after_last_write(request, read_at=kept[0]):
+        return kept[1]
+    read_at = time.time()
+    value = read()
+    cache.set(key, (read_at, value), timeout=freshness)
+    return value
 
 
-def wrote_within(request, seconds):
+# Web hosts' clocks may disagree by this much (NTP keeps them far closer).
+CLOCK_MARGIN = 1.0
+
+
+def read_after_last_write(request, read_at):
+    """Whether a read that started at `read_at` saw everything this browser has changed."""
     try:
         wrote_at = float(request.COOKIES.get(WROTE_COOKIE, ""))
     except ValueError:
-        return False  # no cookie, or one we did not write
-    return time.time() - wrote_at < seconds
+        return True  # no stamp, or not one we wrote
+    now = time.time()
+    if not now - WROTE_COOKIE_AGE <= wrote_at <= now + CLOCK_MARGIN:
+        return True  # an old stamp, or one no clock of ours made
+    return read_at > wrote_at + CLOCK_MARGIN
 
 
 class ReadYourWritesMiddleware:

@@ -1,5 +1,5 @@
-"""Rendered pieces of pages (gallery cards, the gallery's filter bar, live queue rows, the main
-navigation), reused while what they show is unchanged.
+"""Rendered pieces of pages (gallery cards, live queue rows, the main navigation; the gallery's
+filter bar in gallery.py), reused while what they show is unchanged.
 
 A piece's cache key is a digest of everything its template reads, so an entry is never stale
 and nothing has to be invalidated: a new review state or favourite is simply another key.
@@ -20,7 +20,6 @@ from django.utils.timesince import timesince
 from .models import Generation, SourceImage
 
 CARD_TEMPLATE = "generations/partials/gallery_card.html"
-FILTER_BAR_TEMPLATE = "generations/partials/gallery_filters.html"
 QUEUE_ROW_TEMPLATE = "generations/partials/queue_row.html"
 MAIN_NAV_TEMPLATE = "generations/partials/main_nav.html"
 
@@ -43,12 +42,12 @@ CARD_FIELDS = (
 def gallery_cards(rows, favourites):
     """HTML of one card per row (named tuples holding CARD_FIELDS), in order; `favourites`
     holds the pks of rows the viewer favourited. A page whose cards are all as before is one
-    lookup; otherwise only cards not seen before are rendered. Everyone who favourited a row
-    shares its starred card."""
+    lookup (whole pages are kept apart, in fewer entries: each is 24 cards); otherwise only
+    cards not seen before are rendered. Everyone who favourited a row shares its starred card."""
     inputs = [(*(getattr(row, name) for name in CARD_FIELDS), row.pk in favourites) for row in rows]
-    key = f"cards:{digest(inputs)}"
-    [html] = reused_or_rendered([key], lambda keys: {key: "".join(each_card(inputs))})
-    return html
+    return reused_or_rendered_one(
+        f"cards:{digest(inputs)}", lambda: "".join(each_card(inputs)), cache_name="pages"
+    )
 
 
 def each_card(inputs):
@@ -58,7 +57,7 @@ def each_card(inputs):
     def render(keys):
         return {
             key: render_to_string(
-                CARD_TEMPLATE, {"generation": card_generation(*inputs_by_key[key])}
+                CARD_TEMPLATE, {"generation": card_generation(inputs_by_key[key])}
             )
             for key in keys
         }
@@ -66,39 +65,23 @@ def each_card(inputs):
     return reused_or_rendered(keys, render)
 
 
-def card_generation(pk, prompt, status, review_state, owner, video, poster, source, favourite):
-    """An unsaved Generation holding just the card's values (CARD_FIELDS, then the favourite
-    flag): the card shows what its key says, with no second read that could see a newer state."""
+def card_generation(values):
+    """An unsaved Generation holding just a card's values (CARD_FIELDS, then whether the viewer
+    favourited it): the card shows what its key says, with no second read that could see a
+    newer state."""
+    card = dict(zip((*CARD_FIELDS, "favourite"), values, strict=True))
     generation = Generation(
-        pk=pk,
-        prompt=prompt,
-        status=status,
-        review_state=review_state,
-        video=video,
-        poster=poster,
+        pk=card["pk"],
+        prompt=card["prompt"],
+        status=card["status"],
+        review_state=card["review_state"],
+        video=card["video"],
+        poster=card["poster"],
     )
-    generation.owner = get_user_model()(username=owner)
-    generation.source_image = SourceImage(image=source)
-    generation.is_favourite = favourite
+    generation.owner = get_user_model()(username=card["owner__username"])
+    generation.source_image = SourceImage(image=card["source_image__image"])
+    generation.is_favourite = card["favourite"]
     return generation
-
-
-def filter_bar(query, options, form_class):
-    """The gallery's filter form as the URL's query set it, with the teammates and presets
-    offered; the form (form_class bound to the query) is built only to render a new bar."""
-    key = f"filters:{digest((filter_inputs(query), options))}"
-
-    def render(keys):
-        context = {"filters": form_class(query), "options": options}
-        return {key: render_to_string(FILTER_BAR_TEMPLATE, context)}
-
-    [html] = reused_or_rendered([key], render)
-    return html
-
-
-def filter_inputs(query):
-    """A gallery URL's filters, whatever their order, without the page cursor."""
-    return sorted((name, values) for name, values in query.lists() if name != "after")
 
 
 def queue_rows(generations, user):
@@ -146,17 +129,22 @@ def main_nav(user):
         "can_manage": user.has_perm("generations.manage_studio"),
         "is_staff": user.is_staff,
     }
-    key = f"main-nav:{digest(sorted(context.items()))}"
-    [html] = reused_or_rendered(
-        [key], lambda keys: {key: render_to_string(MAIN_NAV_TEMPLATE, context)}
+    return reused_or_rendered_one(
+        f"main-nav:{digest(sorted(context.items()))}",
+        lambda: render_to_string(MAIN_NAV_TEMPLATE, context),
     )
+
+
+def reused_or_rendered_one(key, render, cache_name="local"):
+    """HTML for one key: from this process's cache, else from render()."""
+    [html] = reused_or_rendered([key], lambda keys: {key: render()}, cache_name)
     return html
 
 
-def reused_or_rendered(keys, render):
+def reused_or_rendered(keys, render, cache_name="local"):
     """HTML for each key in order: from this process's cache, else from render(missing keys),
     which returns {key: html} (a key it leaves out shows nothing)."""
-    cache = caches["local"]
+    cache = caches[cache_name]
     known = cache.get_many(keys)
     missing = [key for key in keys if key not in known]
     if missing:

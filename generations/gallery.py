@@ -3,13 +3,15 @@ none while the team's read of a page is fresh."""
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import UTC, date, datetime, time
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache, caches
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Exists, OuterRef, Subquery
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -26,6 +28,11 @@ from .models import (
 )
 
 PAGE_SIZE = 24
+FILTER_BAR_TEMPLATE = "generations/partials/gallery_filters.html"
+
+# Days a filter may name: a day past these, moved to midnight in the studio's time zone and a
+# day on, would leave what a date can hold.
+DAY_RANGE = [MinValueValidator(date(1970, 1, 1)), MaxValueValidator(date(9998, 12, 31))]
 
 
 class GalleryFilters(forms.Form):
@@ -40,27 +47,56 @@ class GalleryFilters(forms.Form):
         required=False, choices=[("", "Any review"), *ReviewState.choices], label="Review"
     )
     lora = forms.CharField(required=False, label="LoRA")
-    since = forms.DateField(required=False, label="From", widget=forms.DateInput({"type": "date"}))
-    until = forms.DateField(required=False, label="To", widget=forms.DateInput({"type": "date"}))
+    since = forms.DateField(
+        required=False,
+        label="From",
+        widget=forms.DateInput({"type": "date"}),
+        validators=DAY_RANGE,
+    )
+    until = forms.DateField(
+        required=False,
+        label="To",
+        widget=forms.DateInput({"type": "date"}),
+        validators=DAY_RANGE,
+    )
     favourites = forms.BooleanField(required=False, label="Favourites only")
     sort = forms.ChoiceField(
         required=False, choices=[("newest", "Newest first"), ("oldest", "Oldest first")]
     )
 
 
+# What a query's filters mean never changes; the lifetime only lets unused entries go.
 FILTER_VALUES_LIFETIME = 24 * 3600
 
 
 def filter_values(query):
     """A gallery URL's valid filters as plain values; none when any is invalid (the filter bar
     then says which). Kept per process: a query always means the same filters."""
-    key = f"filter-values:{fragments.digest(fragments.filter_inputs(query))}"
+    key = f"filter-values:{fragments.digest(filter_inputs(query))}"
 
     def clean():
         form = GalleryFilters(query)
         return form.cleaned_data if form.is_valid() else {}
 
     return caches["local"].get_or_set(key, clean, timeout=FILTER_VALUES_LIFETIME)
+
+
+def filter_inputs(query):
+    """A gallery URL's filters, whatever their order, without the page cursor."""
+    return sorted((name, values) for name, values in query.lists() if name != "after")
+
+
+def filter_bar(query):
+    """The filter form as the URL's query set it, with the teammates and presets offered;
+    the form is built only to render a bar not seen before."""
+    options = filter_options()
+
+    def render():
+        context = {"filters": GalleryFilters(query), "options": options}
+        return render_to_string(FILTER_BAR_TEMPLATE, context)
+
+    key = f"filters:{fragments.digest((filter_inputs(query), options))}"
+    return fragments.reused_or_rendered_one(key, render)
 
 
 def shared_terms(values, viewer):
@@ -216,8 +252,19 @@ def page_url(query, cursor):
 
 
 def parse_cursor(cursor):
+    """(moment, id) from a cursor made by cursor_after; None for anything else, which then
+    shows the first page."""
     if not cursor or "_" not in cursor:
         return None
     moment, _, pk = cursor.rpartition("_")
-    when = parse_datetime(moment)
-    return (when, int(pk)) if when and pk.isdigit() else None
+    if not (pk.isascii() and pk.isdigit()):
+        return None
+    try:
+        when = parse_datetime(moment)
+        if when is None:
+            return None
+        if timezone.is_naive(when):
+            when = timezone.make_aware(when)
+        return when.astimezone(UTC), int(pk)
+    except (ValueError, OverflowError):  # a month 13, or a moment before year 1 in UTC
+        return None

@@ -146,9 +146,7 @@ def gallery_page(request):
     page = gallery.page_for(request)
     context = {
         "rows": page.rows,
-        "filter_bar": fragments.filter_bar(
-            request.GET, gallery.filter_options(), gallery.GalleryFilters
-        ),
+        "filter_bar": gallery.filter_bar(request.GET),
         "cards": fragments.gallery_cards(page.rows, page.favourites),
         "more_url": gallery.page_url(request.GET, page.next_cursor),
     }

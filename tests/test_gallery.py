@@ -1,5 +1,6 @@
 """The gallery: filters in the URL, keyset pages with a constant number of queries."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -11,7 +12,14 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from generations import gallery
-from generations.models import Favourite, Generation, GenerationLora, ReviewState, Status
+from generations.models import (
+    ApiToken,
+    Favourite,
+    Generation,
+    GenerationLora,
+    ReviewState,
+    Status,
+)
 
 
 @pytest.fixture
@@ -249,8 +257,14 @@ def generation_reads(queries):
     return [query for query in queries if 'FROM "generations_generation"' in query["sql"]]
 
 
+def viewer(person):
+    client = Client()
+    client.force_login(person)
+    return client
+
+
 def test_viewers_share_a_read_each_seeing_their_own_flagged_work_and_favourites(
-    browser, user, other_user, reviewer, source_image, settings
+    browser, user, other_user, reviewer, admin_user, source_image, settings
 ):
     settings.GALLERY_FRESHNESS = 5
     plain, flagged = make(user, source_image), make(user, source_image)
@@ -258,27 +272,38 @@ def test_viewers_share_a_read_each_seeing_their_own_flagged_work_and_favourites(
     Favourite.objects.create(user=other_user, generation=plain)
     assert shown(browser.get("/gallery/")) == [flagged.pk, plain.pk]  # the owner sees it
 
-    teammate = Client()
-    teammate.force_login(other_user)
+    teammate, admin = viewer(other_user), viewer(admin_user)
     with CaptureQueriesContext(connection) as queries:
         page = teammate.get("/gallery/")
+        assert shown(admin.get("/gallery/")) == [flagged.pk, plain.pk]  # may see flagged work
     assert generation_reads(queries) == []
     assert shown(page) == [plain.pk]  # flagged work of others is not theirs to see
     assert 'aria-label="Favourite"' in page.content.decode()  # their favourite, not the owner's
     assert 'aria-label="Favourite"' not in browser.get("/gallery/").content.decode()
 
 
-def test_a_new_video_shows_once_the_shared_read_is_older_than_the_freshness(
-    browser, user, source_image, settings
+@pytest.mark.parametrize("path", ["/gallery/?favourites=on", "/gallery/?who=mine"])
+def test_what_names_the_viewer_is_never_shared_with_another(
+    browser, user, other_user, source_image, settings, path
 ):
-    import time
+    settings.GALLERY_FRESHNESS = 5
+    mine, theirs = make(user, source_image), make(other_user, source_image)
+    Favourite.objects.create(user=user, generation=mine)
+    Favourite.objects.create(user=other_user, generation=theirs)
+    assert shown(browser.get(path)) == [mine.pk]
+    assert shown(viewer(other_user).get(path)) == [theirs.pk]
 
-    settings.GALLERY_FRESHNESS = 0.5
+
+def test_a_new_video_shows_once_the_shared_read_is_older_than_the_freshness(
+    browser, user, source_image, settings, monkeypatch
+):
+    settings.GALLERY_FRESHNESS = 5
     first = make(user, source_image)
     assert shown(browser.get("/gallery/")) == [first.pk]
     second = make(user, source_image)  # finished by the cluster, not by this person
     assert shown(browser.get("/gallery/")) == [first.pk]
-    time.sleep(0.6)
+    later = time.time() + 5.1  # the cache's clock too
+    monkeypatch.setattr(time, "time", lambda: later)
     assert shown(browser.get("/gallery/")) == [second.pk, first.pk]
 
 
@@ -289,22 +314,37 @@ def test_whoever_changes_something_sees_it_on_their_next_page(
     mine = make(user, source_image)
     assert 'aria-label="Favourite"' not in browser.get("/gallery/").content.decode()
 
-    answer = browser.post(f"/generations/{mine.pk}/favourite/")
+    answer = browser.post(f"/generations/{mine.pk}/favourite/", HTTP_HX_REQUEST="true")
     assert answer.cookies["studio_wrote"]["httponly"]
     assert 'aria-label="Favourite"' in browser.get("/gallery/").content.decode()
     assert shown(browser.get("/gallery/?favourites=on")) == [mine.pk]
 
-    # ...and their new read is the one the team shares from then on.
-    teammate = Client()
-    teammate.force_login(other_user)
-    with CaptureQueriesContext(connection) as queries:
-        assert shown(teammate.get("/gallery/")) == [mine.pk]
-    assert generation_reads(queries) == []
 
-
-def test_a_page_read_sets_no_write_stamp(browser, user, source_image):
+def test_a_write_stamp_older_than_the_shared_read_does_not_bypass_it(
+    browser, user, source_image, settings
+):
+    settings.GALLERY_FRESHNESS = 5
     make(user, source_image)
+    browser.get("/gallery/")  # the shared read
+    for stamp, reads in [(time.time() - 30, 0), (time.time(), 1), (float("inf"), 0)]:
+        browser.cookies["studio_wrote"] = str(stamp)
+        with CaptureQueriesContext(connection) as queries:
+            browser.get("/gallery/")
+        assert len(generation_reads(queries)) == reads, stamp
+
+
+def test_no_write_stamp_on_a_page_read_a_refused_change_or_a_change_without_a_session(
+    browser, user, other_user, source_image
+):
+    mine = make(user, source_image)
     assert "studio_wrote" not in browser.get("/gallery/").cookies
+    refused = viewer(other_user).post(f"/generations/{mine.pk}/delete/")
+    assert refused.status_code == 403 and "studio_wrote" not in refused.cookies
+    token = ApiToken.issue(user)
+    answer = Client().post(
+        f"/generations/{mine.pk}/favourite/", HTTP_AUTHORIZATION=f"Token {token.key}"
+    )
+    assert answer.status_code < 400 and "studio_wrote" not in answer.cookies
 
 
 @pytest.mark.parametrize("hidden_run", [3, gallery.WINDOW + 5])
@@ -338,3 +378,53 @@ def test_a_filter_that_makes_no_sense_is_named_next_to_its_field_and_nothing_is_
         assert '<small class="error" id="id_since-error">Enter a valid date.</small>' in html
         assert 'id="id_status-error">Select a valid choice.' in html
         assert shown(response) == [made.pk]
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "2024-13-45T00:00:00_5",  # no such day
+        "2024-01-01T00:00:00%2B25:00_5",  # no such offset
+        "0001-01-01T00:00:00%2B14:00_5",  # before the year 1 in UTC
+        "2024-01-01T00:00:00_%C2%B2",  # a superscript two is a digit, not a number
+        "2024-01-01T00:00:00_5",  # no offset: the studio's time zone
+    ],
+)
+def test_a_cursor_no_page_made_shows_a_page_rather_than_an_error(
+    browser, user, source_image, cursor
+):
+    made = make(user, source_image, created_at=timezone.now() - timedelta(days=1))
+    response = browser.get(f"/gallery/?after={cursor}")
+    assert response.status_code == 200
+    assert shown(response) in ([made.pk], [])
+
+
+@pytest.mark.parametrize(
+    "field, day, message",
+    [
+        ("until", "9999-12-31", "Ensure this value is less than or equal to 9998-12-31."),
+        ("since", "0001-01-01", "Ensure this value is greater than or equal to 1970-01-01."),
+    ],
+)
+def test_a_day_beyond_what_the_gallery_can_hold_is_named_next_to_its_field(
+    browser, user, source_image, field, day, message
+):
+    made = make(user, source_image)
+    response = browser.get(f"/gallery/?{field}={day}")
+    assert response.status_code == 200
+    assert (
+        f'<small class="error" id="id_{field}-error">{message}</small>' in response.content.decode()
+    )
+    assert shown(response) == [made.pk]
+
+
+def test_a_first_page_of_only_hidden_work_offers_more_instead_of_saying_nothing_matches(
+    browser, user, other_user, reviewer, source_image
+):
+    older = make(user, source_image)
+    for _ in range(gallery.WINDOW + 1):
+        make(other_user, source_image).review(reviewer, ReviewState.FLAGGED)
+    page = browser.get("/gallery/")
+    assert shown(page) == [] and page.context["more_url"]
+    assert "Nothing matches" not in page.content.decode()
+    assert shown(browser.get(page.context["more_url"], HTTP_HX_REQUEST="true")) == [older.pk]

@@ -129,6 +129,12 @@ CACHES = {
         "LOCATION": "local",
         "OPTIONS": {"MAX_ENTRIES": 20_000},
     },
+    # Whole pages of gallery cards (about 15 KB each, more with S3 links): fewer of them.
+    "pages": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "pages",
+        "OPTIONS": {"MAX_ENTRIES": 1_000},
+    },
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
