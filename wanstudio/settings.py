@@ -207,8 +207,8 @@ if not 0 <= LIVE_QUEUE_FRESHNESS < 2:
     raise ImproperlyConfigured("LIVE_QUEUE_FRESHNESS must be at least 0 and below 2 (seconds)")
 
 # A gallery page's rows are read at most this often per web process and shared by everyone who
-# asks for the same filters meanwhile; 0 reads them for every request. Whoever changed
-# something in the last GALLERY_FRESHNESS seconds gets a fresh read (generations/caching.py).
+# asks for the same filters meanwhile; 0 reads them for every request. A read older than a
+# person's own last change is not used for them (generations/caching.shared_read).
 GALLERY_FRESHNESS = env_float("GALLERY_FRESHNESS", 1.0)
 if not 0 <= GALLERY_FRESHNESS <= 10:
     raise ImproperlyConfigured("GALLERY_FRESHNESS must be at least 0 and at most 10 (seconds)")
