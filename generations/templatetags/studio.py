@@ -2,12 +2,27 @@
 
 from django import template
 
-from .. import fragments
+from .. import failures, fragments
+from ..models import Status
 
 register = template.Library()
+
+# A reason kept on these rows is history, not news: the video exists, or a person stopped it.
+FAILURE_IS_HISTORY = (Status.SUCCEEDED, Status.CANCELED)
 
 
 @register.simple_tag(takes_context=True)
 def main_nav(context):
     """The main navigation's links for the person viewing the page."""
     return fragments.main_nav(context["user"])
+
+
+@register.filter
+def failure(generation):
+    """Why a generation failed or waits, as failures.explain() puts it; None when it did not.
+
+    {% with failure=generation|failure %}{% if failure %}{{ failure.summary }}…{% endif %}
+    """
+    if not generation.failure_reason or generation.status in FAILURE_IS_HISTORY:
+        return None
+    return failures.explain(generation.failure_reason)
