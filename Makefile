@@ -1,10 +1,12 @@
 # WanStudio: `make run` starts the studio, `make test` runs every test.
 PYTHON ?= python3
+# Where `make run` and `make dev` listen (host:port).
+BIND ?= 127.0.0.1:8000
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test test-fast lint format bench install chromium
+.PHONY: run dev test test-fast lint format bench install chromium
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,8 +22,13 @@ chromium:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core; }
 
+# A real instance: DEBUG off, gunicorn, plain HTTP on BIND; Ctrl-C stops every process.
 run: install
-	$(BIN)/python manage.py runstudio
+	$(BIN)/python manage.py runstudio --bind $(BIND)
+
+# The development server instead: DEBUG on, reloads when the code changes.
+dev: install
+	$(BIN)/python manage.py runstudio --dev --bind $(BIND)
 
 # The whole suite on SQLite; then, when DATABASE_URL / REDIS_URL name servers, the tests that
 # run real processes again on PostgreSQL + Redis (each studio gets a fresh database).

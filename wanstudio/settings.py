@@ -43,8 +43,18 @@ def env_list(name, default):
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
 VAR_DIR = Path(env_str("WANSTUDIO_VAR_DIR", str(BASE_DIR / "var")))
+# `make run` is a real instance on one machine: runstudio sets WANSTUDIO_LOCAL=1 (and DEBUG off)
+# for the processes it starts, which then serve plain HTTP and may use the simulator.
+WANSTUDIO_LOCAL = env_bool("WANSTUDIO_LOCAL", False)
+# HTTPS-only cookies, redirects and HSTS: for a deployment behind a TLS proxy (docs/deploy.md).
+WANSTUDIO_HTTPS = env_bool("WANSTUDIO_HTTPS", not DEBUG and not WANSTUDIO_LOCAL)
 
 SECRET_KEY = env_str("SECRET_KEY")
+# `make run` generates a key once into this file; every process on this machine then signs
+# with it (a deployment gives SECRET_KEY, the same on every host).
+SECRET_KEY_FILE = VAR_DIR / "secret_key"
+if not SECRET_KEY and (DEBUG or WANSTUDIO_LOCAL) and SECRET_KEY_FILE.exists():
+    SECRET_KEY = SECRET_KEY_FILE.read_text().strip()
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DJANGO_DEBUG=0")
@@ -228,7 +238,9 @@ WANSIM_PORT = env_int("WANSIM_PORT", 8001)
 WANSIM_API_KEY = "sim-key"
 WAN_API_BASE_URL = env_str(
     "WAN_API_BASE_URL",
-    "https://api.novita.ai" if WAN_API_KEY else f"http://127.0.0.1:{WANSIM_PORT}",
+    # The host of the vendor documentation the studio follows; https://api.novita.ai serves
+    # the same API.
+    "https://api.highwayapi.ai" if WAN_API_KEY else f"http://127.0.0.1:{WANSIM_PORT}",
 ).rstrip("/")
 WAN_CONNECT_TIMEOUT = env_float("WAN_CONNECT_TIMEOUT", 5.0)
 WAN_READ_TIMEOUT = env_float("WAN_READ_TIMEOUT", 30.0)
@@ -276,7 +288,7 @@ LOGGING = {
     "loggers": {"urllib3": {"level": "WARNING"}},
 }
 
-if not DEBUG:
+if WANSTUDIO_HTTPS:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
@@ -285,9 +297,10 @@ if not DEBUG:
 
 
 # --- security ---------------------------------------------------------------------------
-# Production refuses to start without its secrets, which only ever come from the environment.
-if not DEBUG and not WAN_API_KEY:
-    raise ImproperlyConfigured("WAN_API_KEY must be set when DJANGO_DEBUG=0")
+# Production refuses to start without its secrets, which only ever come from the environment;
+# `make run` without a key talks to the simulator it starts.
+if not DEBUG and not WAN_API_KEY and not WANSTUDIO_LOCAL:
+    raise ImproperlyConfigured("WAN_API_KEY must be set when DJANGO_DEBUG=0 (outside make run)")
 
 # Login throttling (django-axes): too many failed logins for one name from one address lock
 # that pair out for a while; the lockout page says so plainly.
@@ -332,6 +345,6 @@ CONTENT_SECURITY_POLICY = {
 # htmx sends the CSRF token from the page (hx-headers), so scripts never need the cookie.
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_HTTPONLY = True
-if not DEBUG:
+if WANSTUDIO_HTTPS:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
