@@ -2,16 +2,39 @@
 
 import hashlib
 import io
+import math
 import warnings
 from dataclasses import dataclass
 
 import av
-from PIL import Image, ImageOps
+from PIL import ExifTags, Image, PngImagePlugin
 
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")  # Pillow's names of the only readers we use
 MIN_SIDE = 256
 MAX_SIDE = 8192
+VIDEO_MAX_SIDE = 1280  # the long side of the largest video (720p, landscape or portrait)
+STORED_MAX_SIDE = 2 * VIDEO_MAX_SIDE  # room for a push-in; more pixels would only be thrown away
+# Bytes decoding one upload may take: with the stored picture and the request around it, the
+# peak of one upload stays well under 200 MB (tests/test_upload_memory.py measures it).
+DECODE_BUDGET = 80_000_000
+# Bytes per pixel of a full decode, measured with Pillow 11-13: Pillow keeps every pixel of a
+# colour picture in 4 bytes; its WebP reader also holds libwebp's canvas, the previous canvas and
+# a copy of the frame.
+FULL_DECODE_BYTES_PER_PIXEL = {"PNG": 4, "WEBP": 16}
+KIND_NAMES = {"PNG": "a PNG picture", "WEBP": "a WebP picture", "JPEG": "a progressive JPEG"}
+BAND_ROWS = 64  # rows (times the reduction) converted at a time: no second full-size copy
+# Pillow keeps up to 64 MB of decompressed PNG text per picture; none of it is stored anyway.
+PngImagePlugin.MAX_TEXT_MEMORY = 16 * PngImagePlugin.MAX_TEXT_CHUNK
 NOT_A_PICTURE = "This file is not a picture we can read: upload a JPEG, PNG or WebP picture."
+UPRIGHT = {  # EXIF orientation -> the turn that shows the picture as the camera held it
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 
 class PictureError(ValueError):
@@ -32,7 +55,11 @@ def reencode_picture(upload, max_bytes):
     The content decides, never the name: only Pillow's JPEG, PNG and WebP readers are
     offered the bytes, so SVG, HTML, PDF or EPS never reach a parser (or Ghostscript).
     Re-encoding drops EXIF (GPS included), ICC profiles and text chunks; the EXIF
-    orientation is applied first so the picture looks the way the phone showed it.
+    orientation is applied so the picture looks the way the phone showed it.
+
+    Memory stays bounded: the header decides before any pixel is decoded, a JPEG is decoded
+    at the 1/2, 1/4 or 1/8 scale that still covers a video, and what is stored keeps at most
+    STORED_MAX_SIDE pixels on its long side.
     """
     size = upload_size(upload)
     if size > max_bytes:
@@ -45,9 +72,14 @@ def reencode_picture(upload, max_bytes):
             # Pillow only warns between its pixel limit and twice it: refuse those too.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(upload, formats=list(ACCEPTED_FORMATS)) as picture:
-                check_dimensions(*picture.size)  # from the header, before any pixel is decoded
+                # From the header, before any pixel is decoded.
+                check_dimensions(*picture.size)
+                check_pixels(picture, upload)
+                if is_jpeg(picture):
+                    picture.draft("RGB", fitting(picture.size, VIDEO_MAX_SIDE))
                 picture.load()
-                upright = ImageOps.exif_transpose(picture)
+                orientation = picture.getexif().get(ExifTags.Base.Orientation)
+                stored = shrink_to_rgb(picture)
     except PictureError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
@@ -55,12 +87,12 @@ def reencode_picture(upload, max_bytes):
     except (OSError, SyntaxError, ValueError, EOFError) as error:  # OSError: unidentified too
         raise PictureError(NOT_A_PICTURE) from error
 
-    width, height = upright.size
-    rgb = flatten_to_rgb(upright)
+    if orientation in UPRIGHT:
+        stored = stored.transpose(UPRIGHT[orientation])
     out = io.BytesIO()
-    rgb.save(out, format="JPEG", quality=92, optimize=True)
+    stored.save(out, format="JPEG", quality=92, optimize=True)
     content = out.getvalue()
-    return EncodedPicture(content, width, height, hashlib.sha256(content).hexdigest())
+    return EncodedPicture(content, *stored.size, hashlib.sha256(content).hexdigest())
 
 
 def upload_size(upload):
@@ -80,11 +112,101 @@ def check_dimensions(width, height):
         )
     if max(width, height) > MAX_SIDE:
         raise PictureError(
-            f"The picture is {width}×{height} pixels; each side must be at most {MAX_SIDE} pixels."
+            f"The picture is {width}×{height} pixels; each side must be at most {MAX_SIDE} pixels. "
+            "Resize it and upload it again."
         )
 
 
+def check_pixels(picture, upload):
+    """Refuse a picture whose full decode would take more than DECODE_BUDGET."""
+    limit = most_pixels(picture, upload)
+    width, height = picture.size
+    if limit is None or width * height <= limit:
+        return
+    scale = math.sqrt(limit / (width * height))
+    fits = f"{int(width * scale)}×{int(height * scale)}"
+    kind = "JPEG" if is_jpeg(picture) else picture.format
+    other_way = ", or save it as a baseline JPEG," if kind == "JPEG" else ""
+    raise PictureError(
+        f"The picture is {width}×{height} pixels ({megapixels(width * height)} megapixels); "
+        f"{KIND_NAMES[kind]} may have at most {megapixels(limit, math.floor)} megapixels. "
+        f"Resize it to {fits} pixels or smaller{other_way} and upload it again."
+    )
+
+
+def most_pixels(picture, upload):
+    """The most pixels this picture may have to decode within DECODE_BUDGET; None if no limit.
+
+    A JPEG decoded in passing is decoded reduced, so only MAX_SIDE bounds it. A progressive
+    JPEG, or one whose first scan leaves out a component, keeps the coefficients of the whole
+    picture (2 bytes each, 64 per 8×8 block of each component) however small it is decoded.
+    """
+    if not is_jpeg(picture):
+        return DECODE_BUDGET // FULL_DECODE_BYTES_PER_PIXEL[picture.format]
+    if not picture.info.get("progressive") and first_scan_components(upload) == picture.layers:
+        return None
+    sampling = [(max(h, 1), max(v, 1)) for _, h, v, _ in picture.layer]
+    most = max(h for h, _ in sampling) * max(v for _, v in sampling)
+    coefficient_bytes = 2 * sum(h * v for h, v in sampling) / most
+    return int(DECODE_BUDGET / coefficient_bytes)
+
+
+def first_scan_components(upload):
+    """How many components the first scan of a JPEG interleaves; 0 if the markers are odd."""
+    position = upload.tell()
+    try:
+        upload.seek(2)  # after the start-of-image marker
+        while True:
+            marker = upload.read(2)
+            if len(marker) < 2 or marker[0] != 0xFF:
+                return 0
+            if marker[1] == 0xFF:  # a fill byte before the marker
+                upload.seek(-1, io.SEEK_CUR)
+                continue
+            length = int.from_bytes(upload.read(2), "big")
+            if length < 2:
+                return 0
+            if marker[1] == 0xDA:  # start of scan: its first byte counts the components
+                return (upload.read(1) or b"\0")[0]
+            upload.seek(length - 2, io.SEEK_CUR)
+    finally:
+        upload.seek(position)
+
+
+def is_jpeg(picture):
+    return picture.format in ("JPEG", "MPO")  # MPO: a JPEG followed by more pictures
+
+
+def megapixels(pixels, rounding=round):
+    return f"{rounding(pixels / 100_000) / 10:g}"
+
+
+def fitting(size, longest):
+    """size scaled down (never up) so its long side is longest."""
+    scale = min(1, longest / max(size))
+    return max(1, int(size[0] * scale)), max(1, int(size[1] * scale))
+
+
+def shrink_to_rgb(picture):
+    """The picture in RGB on white, reduced so its long side is at most STORED_MAX_SIDE.
+
+    The picture is reduced by a whole factor (an average of factor×factor pixels) one band of
+    rows at a time: converting or resizing it whole would copy all of it (and RGBA twice, as
+    Pillow premultiplies it first), doubling what the decode already took.
+    """
+    factor = math.ceil(max(picture.size) / STORED_MAX_SIDE)
+    width, height = picture.size
+    stored = Image.new("RGB", (math.ceil(width / factor), math.ceil(height / factor)))
+    rows = BAND_ROWS * factor
+    for top in range(0, height, rows):
+        band = flatten_to_rgb(picture.crop((0, top, width, min(top + rows, height))))
+        stored.paste(band.reduce(factor) if factor > 1 else band, (0, top // factor))
+    return stored
+
+
 def flatten_to_rgb(picture):
+    if picture.mode.startswith("I"):  # 16-bit grey: keep the high byte, as Pillow does for RGB
+        picture = picture.point(lambda value: value / 256)
     if picture.mode in ("RGBA", "LA", "P"):
         rgba = picture.convert("RGBA")
         background = Image.new("RGB", rgba.size, (255, 255, 255))

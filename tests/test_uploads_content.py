@@ -8,6 +8,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+from PIL import Image, ImageFile, JpegImagePlugin
 
 from generations import media
 
@@ -38,6 +39,27 @@ def png_claiming(width, height):
         + png_chunk(b"IDAT", rows)
         + png_chunk(b"IEND", b"")
     )
+
+
+CHANNELS = {0: 1, 2: 3, 4: 2, 6: 4}  # PNG colour type -> samples per pixel
+
+
+def uniform_png(width, height, colour_type=2, depth=8, fill=0):
+    """A real PNG of one colour (every byte of every row is fill): large, yet a few KB."""
+    header = struct.pack(">IIBBBBB", width, height, depth, colour_type, 0, 0, 0)
+    row = b"\0" + bytes([fill]) * (width * CHANNELS[colour_type] * depth // 8)
+    compressor = zlib.compressobj(9)
+    rows = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", header)
+        + png_chunk(b"IDAT", rows)
+        + png_chunk(b"IEND", b"")
+    )
+
+
+def stored_picture(picture):
+    return Image.open(io.BytesIO(picture.content))
 
 
 @pytest.mark.parametrize(
@@ -159,3 +181,135 @@ def test_too_large_dimensions_are_refused_before_decoding(monkeypatch):
 def test_the_smallest_allowed_picture_is_accepted():
     picture = media.reencode_picture(as_upload(picture_bytes(256, 256)), max_bytes=10_000_000)
     assert (picture.width, picture.height) == (256, 256)
+
+
+# --- bounded memory: the header decides, and what is stored is what a video can use ----------
+
+
+def never_decoded(monkeypatch):
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda self: pytest.fail("decoded it"))
+
+
+def test_a_png_with_more_pixels_than_it_may_have_is_refused_from_its_header(monkeypatch):
+    never_decoded(monkeypatch)
+    with pytest.raises(media.PictureError) as refused:
+        media.reencode_picture(as_upload(png_claiming(8192, 8192)), max_bytes=10_000_000)
+    assert str(refused.value) == (
+        "The picture is 8192×8192 pixels (67.1 megapixels); a PNG picture may have at most "
+        "20 megapixels. Resize it to 4472×4472 pixels or smaller and upload it again."
+    )
+
+
+def test_the_largest_png_is_accepted_and_one_pixel_more_is_not():
+    largest = media.reencode_picture(as_upload(uniform_png(4472, 4472)), max_bytes=10_000_000)
+    assert (largest.width, largest.height) == (2236, 2236)
+
+    with pytest.raises(media.PictureError, match="at most 20 megapixels"):
+        media.reencode_picture(as_upload(uniform_png(4472, 4473)), max_bytes=10_000_000)
+
+
+def with_text(png, megabytes):
+    """png with that many megabytes of compressed text chunks before its pixels."""
+    text = zlib.compress(b"a" * 1_000_000)
+    chunks = b"".join(png_chunk(b"zTXt", b"Note%d\0\0" % n + text) for n in range(megabytes))
+    return png[:33] + chunks + png[33:]  # after the signature and the header
+
+
+def test_a_png_with_more_text_than_is_kept_is_refused():
+    """Pillow would keep 64 MB of text of a picture in memory; all of it is dropped anyway."""
+    media.reencode_picture(as_upload(with_text(uniform_png(300, 300), 15)), max_bytes=10_000_000)
+
+    with pytest.raises(media.PictureError, match=REFUSED):
+        media.reencode_picture(as_upload(with_text(uniform_png(300, 300), 17)), 10_000_000)
+
+
+def test_a_webp_may_have_fewer_pixels_than_a_png(monkeypatch):
+    """Pillow's WebP reader takes four times the memory per pixel of its PNG reader."""
+    monkeypatch.setattr(media, "DECODE_BUDGET", 16 * 500_000)  # a WebP of 0.5 MP, a PNG of 2
+    webp = as_upload(picture_bytes(800, 700, fmt="WEBP"))
+    png = as_upload(picture_bytes(800, 700, fmt="PNG"))
+
+    with pytest.raises(media.PictureError, match=r"WebP picture may have at most 0\.5 megapix"):
+        media.reencode_picture(webp, max_bytes=10_000_000)
+    assert media.reencode_picture(png, max_bytes=10_000_000).width == 800
+
+
+def test_a_progressive_jpeg_over_its_cap_is_refused_and_a_baseline_one_is_not(monkeypatch):
+    """A progressive JPEG keeps the whole picture in memory however small it is decoded."""
+    monkeypatch.setattr(media, "DECODE_BUDGET", 2_000_000)  # 4:2:0: 3 bytes a pixel, 0.67 MP
+    progressive = as_upload(picture_bytes(1000, 800, progressive=True))
+    baseline = as_upload(picture_bytes(1000, 800))
+
+    with pytest.raises(media.PictureError, match="or save it as a baseline JPEG"):
+        media.reencode_picture(progressive, max_bytes=10_000_000)
+    assert media.reencode_picture(baseline, max_bytes=10_000_000).width == 1000
+
+
+def test_a_jpeg_whose_first_scan_leaves_out_a_colour_counts_as_progressive(monkeypatch):
+    monkeypatch.setattr(media, "DECODE_BUDGET", 2_000_000)
+    content = bytearray(picture_bytes(1000, 800))
+    start_of_scan = content.index(b"\xff\xda")
+    content[start_of_scan + 4] = 1  # one component in the first scan, the others later
+
+    with pytest.raises(media.PictureError, match="1000×800 pixels"):
+        media.reencode_picture(as_upload(bytes(content)), max_bytes=10_000_000)
+
+
+def test_a_large_jpeg_is_decoded_reduced_to_what_a_video_can_use(monkeypatch):
+    decoded = []
+    load = JpegImagePlugin.JpegImageFile.load
+    monkeypatch.setattr(
+        JpegImagePlugin.JpegImageFile, "load", lambda self: decoded.append(self.size) or load(self)
+    )
+
+    picture = media.reencode_picture(as_upload(picture_bytes(4000, 3000)), max_bytes=10_000_000)
+
+    assert set(decoded) == {(2000, 1500)}  # half size: still more than 1280 on the long side
+    assert (picture.width, picture.height) == (2000, 1500)
+    assert stored_picture(picture).size == (2000, 1500)
+
+
+@pytest.mark.parametrize(
+    "size, stored",
+    [((2560, 1440), (2560, 1440)), ((3000, 2000), (1500, 1000)), ((6000, 3000), (2000, 1000))],
+)
+def test_a_png_is_stored_with_at_most_2560_pixels_on_its_long_side(size, stored):
+    picture = media.reencode_picture(as_upload(uniform_png(*size)), max_bytes=10_000_000)
+    assert (picture.width, picture.height) == stored
+    assert stored_picture(picture).size == stored
+
+
+def test_the_orientation_is_applied_to_a_reduced_picture():
+    exif = Image.Exif()
+    exif[0x0112] = 6  # turn right when shown
+    content = picture_bytes(4000, 3000, exif=exif.tobytes())
+
+    picture = media.reencode_picture(as_upload(content), max_bytes=10_000_000)
+
+    assert (picture.width, picture.height) == (1500, 2000)
+
+
+@pytest.mark.parametrize("size", [(300, 300), (3000, 300)], ids=["whole", "reduced"])
+def test_transparency_becomes_white(size):
+    clear = uniform_png(*size, colour_type=6, fill=0)  # black, fully transparent
+
+    picture = media.reencode_picture(as_upload(clear), max_bytes=10_000_000)
+
+    assert stored_picture(picture).getpixel((10, 10)) == (255, 255, 255)
+
+
+def test_a_16_bit_grey_png_keeps_its_grey():
+    grey = uniform_png(300, 300, colour_type=0, depth=16, fill=0x80)  # 0x8080 of 0xFFFF
+
+    picture = media.reencode_picture(as_upload(grey), max_bytes=10_000_000)
+
+    assert all(abs(value - 128) <= 2 for value in stored_picture(picture).getpixel((10, 10)))
+
+
+def test_a_16_bit_colour_png_keeps_its_colour():
+    rgb16 = uniform_png(3000, 300, colour_type=2, depth=16, fill=0x40)
+
+    picture = media.reencode_picture(as_upload(rgb16), max_bytes=10_000_000)
+
+    assert picture.width == 1500
+    assert all(abs(value - 64) <= 2 for value in stored_picture(picture).getpixel((10, 10)))
