@@ -3,11 +3,13 @@ from django.utils.html import format_html
 
 from . import tasks
 from .models import (
+    IN_FLIGHT_REFUSAL,
     ApiToken,
     Budget,
     Generation,
     GenerationEvent,
     GenerationLora,
+    LedgerEntry,
     LoraPreset,
     PromptPreset,
     ReviewEvent,
@@ -143,6 +145,24 @@ class GenerationAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("source_image")
 
+    def get_deleted_objects(self, objs, request):
+        """The delete page and the bulk action list a paid task in flight as protected,
+        which offers no confirm button; the model refuses such a delete in any case."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        in_flight = [
+            f"{generation}: {generation.get_status_display().lower()}. {IN_FLIGHT_REFUSAL}"
+            for generation in objs
+            if generation.is_in_flight
+        ]
+        return deleted, counts, perms_needed, [*in_flight, *protected]
+
+    def delete_model(self, request, generation):
+        generation.delete_with_files()
+
+    def delete_queryset(self, request, queryset):
+        for generation in queryset:
+            generation.delete_with_files()
+
     def review_selected(self, request, queryset, state):
         reviewed = sum(generation.review(request.user, state) for generation in queryset)
         self.message_user(
@@ -228,6 +248,24 @@ class PromptPresetAdmin(admin.ModelAdmin):
 @admin.register(Budget)
 class BudgetAdmin(admin.ModelAdmin):
     list_display = ["user", "monthly_limit"]
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(admin.ModelAdmin):
+    """Append-only: what the API billed is read here, never changed."""
+
+    list_display = ["charged_at", "person_name", "generation_id", "amount", "currency", "clarity"]
+    list_filter = ["month", "clarity", "fast_mode"]
+    search_fields = ["person_name", "api_task_id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(StudioState)

@@ -6,10 +6,12 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from . import failures
 from .auth import api_login_required
 from .forms import GenerationForm
 from .models import Generation
 
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 LIST_LIMIT_DEFAULT = 50
 LIST_LIMIT_MAX = 200
 
@@ -23,6 +25,9 @@ def generation_json(request, generation, loras=None):
         "progress_percent": generation.progress_percent,
         "eta": generation.eta_seconds,
         "failure_reason": generation.failure_reason,
+        "failure_message": str(failures.explain(generation.failure_reason))
+        if generation.failure_reason
+        else "",
         "api_task_id": generation.api_task_id,
         "seed": generation.reported_seed,
         "source_image": generation.source_image_id,
@@ -79,21 +84,34 @@ def generations(request):
     if request.method == "POST":
         if not request.user.has_perm("generations.add_generation"):
             return forbidden()
-        form = GenerationForm(request.POST, request.FILES, user=request.user)
-        if not form.is_valid():
-            return JsonResponse({"errors": form_errors(form)}, status=400)
-        generations = form.save(owner=request.user)
-        if len(generations) == 1:
-            return JsonResponse(generation_json(request, generations[0]), status=201)
-        body = {
-            "batch": generations[0].batch_id,
-            "generations": [generation_json(request, row) for row in generations],
-        }
-        return JsonResponse(body, status=201)
+        return create_generations(request)
     limit = bounded_limit(request.GET.get("limit"))
     rows = Generation.objects.visible_to(request.user).select_related("owner")
     rows = rows.prefetch_related("loras")[:limit]
     return JsonResponse({"results": [generation_json(request, row) for row in rows]})
+
+
+def create_generations(request):
+    """201 with what the submit made; 200 with the same answer when its Idempotency-Key was
+    used before by this person within a day (nothing new is made or billed)."""
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    form = GenerationForm(request.POST, request.FILES, user=request.user, submission_key=key)
+    if not form.is_valid() or (submission := form.save(owner=request.user)) is None:
+        errors = form_errors(form)
+        if key is not None and "submission_key" in errors:
+            errors[IDEMPOTENCY_HEADER] = errors.pop("submission_key")
+        return JsonResponse({"errors": errors}, status=400)
+    if not submission.generations:
+        message = "This key was used for a submit whose generations have since been deleted."
+        return JsonResponse({"errors": {IDEMPOTENCY_HEADER: [message]}}, status=409)
+    status = 200 if submission.is_repeat else 201
+    if submission.batch_id is None:
+        return JsonResponse(generation_json(request, submission.generations[0]), status=status)
+    body = {
+        "batch": submission.batch_id,
+        "generations": [generation_json(request, row) for row in submission.generations],
+    }
+    return JsonResponse(body, status=status)
 
 
 @api_login_required

@@ -9,14 +9,17 @@ class GenerationsConfig(AppConfig):
     def ready(self):
         from django.contrib.auth import get_user_model
         from django.contrib.auth.models import Group, Permission
-        from django.db.models.signals import m2m_changed, post_delete, post_save
+        from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
         from django_q.signals import post_spawn
 
         from . import auth, roles, tasks
+        from .models import Generation
+        from .models.generation import refuse_deleting_in_flight
 
         post_spawn.connect(tasks.on_worker_start, dispatch_uid="generations-worker-start")
         post_migrate.connect(install_schedules, sender=self)
         user_model = get_user_model()
+        pre_delete.connect(refuse_deleting_in_flight, sender=Generation)
         post_save.connect(roles.join_members_on_creation, sender=user_model)
         m2m_changed.connect(roles.admins_are_staff, sender=user_model.groups.through)
         # Cached permissions are dropped when what they come from changes.

@@ -4,14 +4,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncMonth
+from django.contrib.auth import get_user_model
+from django.db.models import Count, F, OuterRef, Subquery, Sum
 from django.utils import timezone
 
-from .models import Budget, Generation, Status
+from .models import Budget, Generation, LedgerEntry, Status
+from .models.ledger import month_of
 
-# Spend counts what may have been billed: not canceled, and not refused before acceptance.
-NOT_BILLED = Q(status=Status.CANCELED) | Q(status=Status.FAILED, api_task_id__isnull=True)
+# Queued work holds its price until the API accepts it (then the ledger has it) or it ends
+# unsent. Needs attention may have been billed: it keeps holding until a person decides.
+HOLDING_STATUSES = (Status.QUEUED, Status.SUBMITTING, Status.NEEDS_ATTENTION)
 
 
 def clarity_of(width, height):
@@ -33,13 +35,42 @@ def month_start(now=None):
     return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-def billable():
-    return Generation.objects.exclude(NOT_BILLED)
-
-
 def monthly_spend(user, now=None):
-    rows = billable().filter(owner=user, created_at__gte=month_start(now))
-    return rows.aggregate(total=Sum("estimated_cost"))["total"] or Decimal("0")
+    """What the API billed this person this month (the ledger) plus what their work asked for
+    and not yet billed holds. One statement, so both are read at one moment: a task accepted
+    between two reads would otherwise be counted in neither."""
+    charged = (
+        LedgerEntry.objects.filter(person=OuterRef("pk"), month=month_of(now or timezone.now()))
+        .values("person")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    held = (
+        Generation.objects.filter(owner=OuterRef("pk"), status__in=HOLDING_STATUSES)
+        .values("owner")
+        .annotate(total=Sum("estimated_cost"))
+        .values("total")
+    )
+    totals = (
+        get_user_model()
+        .objects.filter(pk=user.pk)
+        .values(charged=Subquery(charged), held=Subquery(held))
+        .first()
+    ) or {}
+    return (totals.get("charged") or Decimal("0")) + (totals.get("held") or Decimal("0"))
+
+
+def hold_budget(user):
+    """Serialise this person's submits until the transaction ends, and return their limit.
+
+    The UPDATE takes the budget row's lock on PostgreSQL (SQLite's transactions already
+    hold the write lock from BEGIN IMMEDIATE), so a second submit reads the spend only
+    after the first has saved what it holds."""
+    locked = Budget.objects.filter(user=user).update(monthly_limit=F("monthly_limit"))
+    if not locked:
+        Budget.objects.get_or_create(user=user)
+        Budget.objects.filter(user=user).update(monthly_limit=F("monthly_limit"))
+    return Budget.objects.get(user=user).monthly_limit
 
 
 def monthly_limit(user):
@@ -81,15 +112,14 @@ class LedgerMonth:
 
 
 def ledger(months=12):
-    """Spend per person per month, newest month first, each month with its team total."""
-    since = month_start() - timezone.timedelta(days=31 * (months - 1))
+    """Billed spend per person per month from the ledger, newest month first, each month with
+    its team total. Deleting a generation never changes it."""
+    since = (month_start() - timezone.timedelta(days=31 * (months - 1))).date().replace(day=1)
     rows = (
-        billable()
-        .filter(created_at__gte=since.replace(day=1))
-        .annotate(month=TruncMonth("created_at"))
-        .values("month", "owner__username")
-        .annotate(spent=Sum("estimated_cost"), videos=Count("id"))
-        .order_by("-month", "owner__username")
+        LedgerEntry.objects.filter(month__gte=since)
+        .values("month", "person_name", "currency")
+        .annotate(spent=Sum("amount"), videos=Count("id"))
+        .order_by("-month", "person_name")
     )
     by_month = {}
     for row in rows:

@@ -1,10 +1,18 @@
-"""Serving stored media to logged-in users, with HTTP Range so videos can be seeked."""
+"""Serving stored media to logged-in users, with HTTP Range so videos can be seeked.
 
+Every answer is private and must be revalidated (`no-cache`): a browser asks again each time,
+so whoever loses the right to see a file (a flagged video) loses it on the very next request.
+Stored files never change under their random names, so the name and the size make the ETag,
+and asking again costs a 304 without the body.
+"""
+
+import hashlib
 import posixpath
 import re
 
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse
+from django.utils.cache import get_conditional_response
 
 RANGE_PATTERN = re.compile(r"^bytes=(\d*)-(\d*)$")
 CHUNK = 64 * 1024
@@ -20,18 +28,24 @@ MEDIA_TYPES = {
 
 
 def stored_file_response(request, name, as_attachment=False, filename=None):
-    if not name or ".." in name.split("/") or not default_storage.exists(name):
-        raise Http404("No such file")
-    size = default_storage.size(name)
+    handle = open_stored_file(name)
+    size = handle.size
+    etag = stored_file_etag(name, size)
+    unchanged = get_conditional_response(request, etag=etag)  # If-None-Match: 304
+    if unchanged is not None:
+        handle.close()
+        return finish(unchanged, etag)
     content_type = MEDIA_TYPES.get(posixpath.splitext(name)[1].lower())
     if content_type is None:
         content_type, as_attachment = "application/octet-stream", True
     requested = parse_range(request.headers.get("Range", ""), size)
+    if request.headers.get("If-Range", etag) != etag:  # the part it holds is of another file
+        requested = None
     if requested == "unsatisfiable":
+        handle.close()
         response = HttpResponse(status=416)
         response["Content-Range"] = f"bytes */{size}"
-        return finish(response)
-    handle = default_storage.open(name, "rb")
+        return finish(response, etag)
     if requested is None:
         response = FileResponse(
             handle, content_type=content_type, as_attachment=as_attachment, filename=filename or ""
@@ -49,13 +63,29 @@ def stored_file_response(request, name, as_attachment=False, filename=None):
         )
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
         response["Content-Length"] = str(end - start + 1)
-    return finish(response)
+    return finish(response, etag)
 
 
-def finish(response):
+def open_stored_file(name):
+    """The stored file, open for reading (one request to a bucket); 404 if there is none."""
+    if not name or ".." in name.split("/"):
+        raise Http404("No such file")
+    try:
+        return default_storage.open(name, "rb")
+    except OSError:  # missing, or a folder
+        raise Http404("No such file") from None
+
+
+def stored_file_etag(name, size):
+    digest = hashlib.blake2b(f"{name}:{size}".encode(), digest_size=16).hexdigest()
+    return f'"{digest}"'
+
+
+def finish(response, etag):
+    response["ETag"] = etag
     response["Accept-Ranges"] = "bytes"
     response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=3600"
+    response["Cache-Control"] = "private, no-cache"
     return response
 
 

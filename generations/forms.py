@@ -3,19 +3,41 @@
 import json
 import random
 import re
+import secrets
+from dataclasses import dataclass
 
 from django import forms
 from django.conf import settings
 from django.db import transaction
 
 from . import costs, media, wan_api
-from .models import Batch, Generation, GenerationLora, LoraPreset, PromptPreset, SourceImage
+from .models import (
+    Batch,
+    Generation,
+    GenerationLora,
+    LoraPreset,
+    PromptPreset,
+    SourceImage,
+    SubmitKey,
+)
 from .tasks import enqueue_submit
 
 CLARITY_SIZES = {"480p": (832, 480), "720p": (1280, 720)}
 MAX_SEEDS_PER_PROMPT = 16
 MAX_BATCH_SIZE = 64
 RANDOM_SEED_CEILING = 2**31 - 1
+
+
+@dataclass
+class Submission:
+    """What a submit made; is_repeat when its key had already made it."""
+
+    generations: list
+    is_repeat: bool = False
+
+    @property
+    def batch_id(self):
+        return self.generations[0].batch_id if self.generations else None
 
 
 class FlexibleBooleanSelect(forms.NullBooleanSelect):
@@ -112,13 +134,24 @@ class GenerationForm(forms.Form):
     save_preset_as = forms.CharField(
         required=False, max_length=100, label="Save the prompt as a preset named"
     )
+    # One-time: a second POST with the same key (a double click, a resent request) answers
+    # with what the first made instead of making, and billing, it again.
+    submission_key = forms.CharField(
+        required=False, max_length=SubmitKey._meta.get_field("key").max_length,
+        widget=forms.HiddenInput,
+    )  # fmt: skip
 
     LORA_ROWS = wan_api.MAX_LORAS
 
-    def __init__(self, *args, user=None, **kwargs):
+    def __init__(self, *args, user=None, submission_key=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
         self.lora_presets = list(LoraPreset.objects.filter(is_active=True))
+        if submission_key is not None and self.is_bound:
+            self.data = self.data.copy()
+            self.data["submission_key"] = submission_key
+        if not self.is_bound:
+            self.initial.setdefault("submission_key", secrets.token_urlsafe(18))
 
     # --- fields ------------------------------------------------------------------------
 
@@ -185,8 +218,9 @@ class GenerationForm(forms.Form):
             path = str(item.get("path") or "").strip()
             if not path:
                 raise forms.ValidationError('Each LoRA needs a "preset" or a "path".')
-            if len(path) > 500:
-                raise forms.ValidationError("A LoRA path is at most 500 characters.")
+            problem = wan_api.lora_path_error(path)
+            if problem:
+                raise forms.ValidationError(problem)
         scale = item.get("scale")
         if scale in (None, ""):
             scale = preset.default_scale if preset else 1.0
@@ -246,7 +280,9 @@ class GenerationForm(forms.Form):
                     f"{MAX_BATCH_SIZE}.",
                 )
         if not self.errors:
-            self.check_budget(data)
+            data["estimated_cost"] = costs.estimate(
+                data["width"], data["height"], bool(data.get("fast_mode"))
+            )
         return data
 
     def split_prompts(self, data):
@@ -321,21 +357,29 @@ class GenerationForm(forms.Form):
             for scale in scales
         ]
 
-    def check_budget(self, data):
-        unit = costs.estimate(data["width"], data["height"], bool(data.get("fast_mode")))
-        data["estimated_cost"] = unit
-        refusal = costs.budget_of(self.user).refusal(unit * len(data["plan"]))
-        if refusal:
-            self.add_error(None, refusal)
-
     # --- saving ------------------------------------------------------------------------
 
     def save(self, owner):
-        """Create the planned generations, queued; their submit jobs start on commit."""
+        """Create the planned generations, queued (their submit jobs start on commit), or
+        answer with what an earlier submit with the same key made. None when the budget
+        refuses: the reason is then one of the form's errors.
+
+        Check and creation share one transaction that holds the person's budget lock, so
+        parallel submits are counted one after the other and never overspend."""
         data = self.cleaned_data
         plan = data["plan"]
-        parameters = self.api_parameters(data)
+        key = data.get("submission_key") or ""
         with transaction.atomic():
+            limit = costs.hold_budget(owner)
+            earlier = SubmitKey.earlier_use(owner, key) if key else None
+            if earlier is not None:
+                return Submission(earlier.generations(), is_repeat=True)
+            spend = costs.BudgetView(costs.monthly_spend(owner), limit)
+            refusal = spend.refusal(data["estimated_cost"] * len(plan))
+            if refusal:
+                self.add_error(None, refusal)
+                return None
+            parameters = self.api_parameters(data)
             batch = Batch.objects.create(owner=owner) if len(plan) > 1 else None
             generations = [self.create_one(owner, data, parameters, item, batch) for item in plan]
             if data.get("save_preset_as"):
@@ -345,7 +389,11 @@ class GenerationForm(forms.Form):
                     negative_prompt=data.get("negative_prompt") or "",
                     created_by=owner,
                 )
-        return generations
+            if key:
+                SubmitKey.objects.create(
+                    person=owner, key=key, batch=batch, generation=generations[0]
+                )
+        return Submission(generations)
 
     def create_one(self, owner, data, parameters, item, batch):
         generation = Generation.objects.create_queued(

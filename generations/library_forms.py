@@ -46,10 +46,9 @@ class LoraPresetForm(forms.ModelForm):
 
     def clean_path(self):
         path = self.cleaned_data["path"].strip()
-        if not (wan_api.is_web_url(path) or wan_api.HUGGING_FACE_REPO.fullmatch(path)):
-            raise forms.ValidationError(
-                "Give a Hugging Face repo (Owner/Name) or an http(s) download URL."
-            )
+        problem = wan_api.lora_path_error(path)
+        if problem:
+            raise forms.ValidationError(problem)
         return path
 
     def clean_default_scale(self):

@@ -36,10 +36,17 @@ def queue_before(generation):
     )
 
 
+def generation_named(pk):
+    """The generation an ?after= names; None for anything that is not an id."""
+    if not (pk.isascii() and pk.isdigit()):
+        return None
+    return Generation.objects.filter(pk=int(pk)).first()
+
+
 @permission_required("generations.review_generation", raise_exception=True)
 def review_next(request):
     """The next pending output after ?after=<id>, else the first one, else 'all caught up'."""
-    after = Generation.objects.filter(pk=request.GET.get("after") or 0).first()
+    after = generation_named(request.GET.get("after", ""))
     following = (queue_after(after).first() if after else None) or review_queue().first()
     if following is None:
         return render(request, "generations/review_done.html")
@@ -49,7 +56,8 @@ def review_next(request):
 @permission_required("generations.review_generation", raise_exception=True)
 def review(request, pk):
     generation = get_object_or_404(
-        Generation.objects.select_related("owner", "source_image"), pk=pk
+        Generation.objects.visible_to(request.user).select_related("owner", "source_image"),
+        pk=pk,
     )
     earlier = queue_before(generation).count()
     context = {
@@ -68,7 +76,7 @@ def review(request, pk):
 @permission_required("generations.review_generation", raise_exception=True)
 @require_POST
 def decide(request, pk):
-    generation = get_object_or_404(Generation, pk=pk)
+    generation = get_object_or_404(Generation.objects.visible_to(request.user), pk=pk)
     state = request.POST.get("state")
     if state not in DECISIONS:
         messages.error(request, "Choose approve, reject or flag.")

@@ -1,4 +1,8 @@
-"""Roles are groups: member, reviewer, admin (created by migration 0003_roles)."""
+"""Roles are groups: member, reviewer, admin (created by migration 0003_roles).
+
+Reviewers and admins see flagged work of others (`view_flagged_generation`; reviewers since
+0008_reviewers_see_flagged): the one who flagged a video may need to review it again.
+"""
 
 from django.contrib.auth.models import Group
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, compare_views, library_views, review_views, views
+from . import api, compare_views, library_views, media_access, review_views, views
 from .health import healthz
 
 app_name = "generations"
@@ -23,7 +23,7 @@ urlpatterns = [
     path("review/<int:pk>/decide/", review_views.decide, name="review-decide"),
     path("ledger/", views.ledger, name="ledger"),
     path("studio/resume/", views.resume, name="resume"),
-    path("media/<path:name>", views.media_file, name="media"),
+    path("media/<path:name>", media_access.media_file, name="media"),
     path("public/source/<str:token>/", views.source_link, name="source-link"),
     path("api/generations/", api.generations, name="api-list"),
     path("api/generations/<int:pk>/", api.generation, name="api-detail"),

@@ -61,7 +61,9 @@ def dashboard(request):
             raise PermissionDenied
         form = GenerationForm(request.POST, request.FILES, user=request.user)
         if form.is_valid():
-            return after_submit(request, form.save(owner=request.user))
+            submission = form.save(owner=request.user)
+            if submission is not None:
+                return after_submit(request, submission)
     else:
         form = GenerationForm(user=request.user, initial=reuse_initial(request))
     context = {
@@ -80,12 +82,17 @@ def dashboard(request):
     return render(request, "generations/dashboard.html", context, status=status)
 
 
-def after_submit(request, generations):
-    if len(generations) == 1:
+def after_submit(request, submission):
+    generations = submission.generations
+    if submission.is_repeat:
+        messages.info(request, "This was already submitted once; nothing new was made or billed.")
+        if not generations:
+            return redirect("generations:dashboard")
+    elif len(generations) == 1:
         messages.success(request, f"Generation #{generations[0].pk} is queued.")
-        return redirect(generations[0])
-    messages.success(request, f"A batch of {len(generations)} generations is queued.")
-    return redirect(generations[0].batch)
+    else:
+        messages.success(request, f"A batch of {len(generations)} generations is queued.")
+    return redirect(generations[0].batch if submission.batch_id else generations[0])
 
 
 def reuse_initial(request):
@@ -271,12 +278,6 @@ def generation_video(request, pk):
     download = request.GET.get("download") == "1"
     filename = f"{slugify(generation.prompt)[:60] or 'generation'}-{generation.pk}.mp4"
     return stored_file_response(request, generation.video.name, download, filename)
-
-
-@can_view
-@require_GET
-def media_file(request, name):
-    return stored_file_response(request, name)
 
 
 @login_not_required

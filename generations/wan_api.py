@@ -7,6 +7,7 @@ result whose outcome says what the caller may safely do next.
 
 import hashlib
 import http.client
+import ipaddress
 import json
 import logging
 import math
@@ -41,7 +42,14 @@ STEPS_RANGE = (1, 40)
 GUIDANCE_SCALE_RANGE = (0.0, 10.0)
 FLOW_SHIFT_RANGE = (1.0, 10.0)
 
-HUGGING_FACE_REPO = re.compile(r"[\w.-]+/[\w.-]+")  # e.g. Remade-AI/Painting
+# Owner/Name, e.g. Remade-AI/Painting: each part starts and ends with a letter or digit, so
+# "..", "." and absolute or nested paths never pass.
+HUGGING_FACE_REPO = re.compile(
+    r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?/[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?"
+)
+LORA_PATH_MAX_CHARS = 500
+# Host names that only ever mean a machine near the studio, never one the API can reach.
+LOCAL_HOST_SUFFIXES = ("localhost", ".localhost", ".local", ".internal", ".lan", ".home.arpa")
 MP4_SIGNATURE = b"ftyp"  # every MP4 opens with an `ftyp` box: its type sits at offset 4
 NETWORK_ERRORS = (
     requests.RequestException,
@@ -198,13 +206,49 @@ def size_errors(width, height) -> list[tuple[str, str]]:
     return []
 
 
+def lora_path_error(path) -> str | None:
+    """Why the API could never load this LoRA path, or None. The one check of a LoRA path, for
+    the studio form, the JSON API, the LoRA library and the request itself."""
+    if not isinstance(path, str) or not path.strip():
+        return "Give a Hugging Face repo (Owner/Name) or an https download link."
+    if len(path) > LORA_PATH_MAX_CHARS:
+        return f"A LoRA path has at most {LORA_PATH_MAX_CHARS} characters."
+    if HUGGING_FACE_REPO.fullmatch(path):
+        if ".." in path or "--" in path:
+            return f"“{path}” is not a Hugging Face repo name."
+        return None
+    if not is_web_url(path):
+        return (
+            f"“{path[:80]}” is neither a Hugging Face repo (Owner/Name) such as "
+            "Remade-AI/Painting nor an http(s) download link."
+        )
+    host = urlsplit(path).hostname.rstrip(".").lower()
+    if not is_public_host(host):
+        return (
+            f"The link points at {host}, an address the API's servers cannot reach. "
+            "Use a public download link (e.g. Civitai) or a Hugging Face repo."
+        )
+    return None
+
+
+def is_public_host(host) -> bool:
+    """False for host names and literal addresses that only mean machines near the studio.
+    Names are not resolved: the API's servers resolve them, from the internet."""
+    if host.endswith(LOCAL_HOST_SUFFIXES) or "." not in host and ":" not in host:
+        return False
+    try:
+        return ipaddress.ip_address(host).is_global
+    except ValueError:
+        return True  # a DNS name
+
+
 def lora_errors(loras):
     if len(loras) > MAX_LORAS:
         yield f"At most {MAX_LORAS} LoRAs (got {len(loras)})."
     for number, lora in enumerate(loras, start=1):
-        path = getattr(lora, "path", None)
-        if not (is_web_url(path) or (isinstance(path, str) and HUGGING_FACE_REPO.fullmatch(path))):
-            yield f"LoRA {number}: the path must be a Hugging Face repo (owner/name) or a URL."
+        path_error = lora_path_error(getattr(lora, "path", None))
+        if path_error:
+            yield f"LoRA {number}: {path_error}"
         scale_error = range_error(getattr(lora, "scale", None), LORA_SCALE_RANGE)
         if scale_error:
             yield f"LoRA {number} scale: {scale_error}"

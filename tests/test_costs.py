@@ -7,7 +7,7 @@ from django.test import Client
 from django.utils import timezone
 
 from generations import costs, pipeline, wan_api
-from generations.models import Budget, Generation, Status, StudioState
+from generations.models import Budget, Generation, LedgerEntry, Status, StudioState
 
 
 def signed_in(person):
@@ -63,6 +63,20 @@ def test_api_refusal_names_the_budget(user, source_image):
     assert not Generation.objects.exists()
 
 
+def accepted(generation, task_id=None):
+    """The way the pipeline records a task the API accepted."""
+    assert generation.claim_for_submit()
+    assert generation.mark_submitted(task_id or f"task-{generation.pk}", timezone.now())
+    return generation
+
+
+def finished(generation):
+    accepted(generation)
+    Generation.objects.filter(pk=generation.pk).update(status=Status.SUCCEEDED)
+    generation.refresh_from_db()
+    return generation
+
+
 def test_canceled_and_never_accepted_cost_nothing(user, source_image):
     make = Generation.objects.create_queued
     canceled = make(owner=user, source_image=source_image, prompt="a", estimated_cost=1)
@@ -72,15 +86,64 @@ def test_canceled_and_never_accepted_cost_nothing(user, source_image):
     make(owner=user, source_image=source_image, prompt="c", estimated_cost=Decimal("0.25"))
 
     assert costs.monthly_spend(user) == Decimal("0.25")
+    assert not LedgerEntry.objects.exists()
+
+
+def test_acceptance_writes_one_ledger_entry(user, source_image):
+    generation = Generation.objects.create_queued(
+        owner=user, source_image=source_image, prompt="a", estimated_cost=Decimal("0.4"),
+        width=1280, height=720, fast_mode=True,
+    )  # fmt: skip
+    accepted(generation, "task-77")
+
+    entry = LedgerEntry.objects.get()
+    assert (entry.person, entry.person_name, entry.generation_id, entry.api_task_id) == (
+        user, "maya", generation.pk, "task-77",
+    )  # fmt: skip
+    assert (entry.amount, entry.currency, entry.clarity, entry.fast_mode) == (
+        Decimal("0.4"), "USD", "720p", True,
+    )  # fmt: skip
+    assert entry.month == costs.month_start().date()
+    assert costs.monthly_spend(user) == Decimal("0.4")
+
+
+def test_deleting_finished_videos_keeps_what_they_cost(user, source_image):
+    """A member at her limit deleted two finished videos and could submit again."""
+    Budget.objects.create(user=user, monthly_limit=Decimal("0.40"))
+    make = Generation.objects.create_queued
+    videos = [
+        finished(make(owner=user, source_image=source_image, prompt=p, estimated_cost="0.20"))
+        for p in "ab"
+    ]
+    for video in videos:
+        video.delete_with_files()
+
+    response = signed_in(user).post("/", {"prompt": "x", "source_image": source_image.pk})
+
+    assert response.status_code == 400
+    assert "spent 0.40 USD" in response.content.decode()
+    assert LedgerEntry.objects.count() == 2
+    assert not Generation.objects.exists()
+
+
+def test_a_failed_task_the_api_accepted_stays_billed(user, source_image):
+    generation = accepted(
+        Generation.objects.create_queued(
+            owner=user, source_image=source_image, prompt="a", estimated_cost=Decimal("0.2")
+        )
+    )
+    generation.mark_failed("The safety checker refused it")
+    assert costs.monthly_spend(user) == Decimal("0.2")
 
 
 def test_last_month_does_not_count_this_month(user, source_image):
-    old = Generation.objects.create_queued(
-        owner=user, source_image=source_image, prompt="a", estimated_cost=5
+    generation = accepted(
+        Generation.objects.create_queued(
+            owner=user, source_image=source_image, prompt="a", estimated_cost=5
+        )
     )
-    Generation.objects.filter(pk=old.pk).update(
-        created_at=costs.month_start() - timezone.timedelta(days=3)
-    )
+    generation.mark_failed("done")
+    LedgerEntry.objects.update(month=costs.month_start().date() - timezone.timedelta(days=3))
     assert costs.monthly_spend(user) == 0
 
 
@@ -93,9 +156,14 @@ def test_form_shows_cost_and_remaining_budget(user):
 
 def test_ledger_shows_spend_per_person_and_team_total(user, other_user, admin_user, source_image):
     for person, cost in ((user, "0.20"), (user, "0.40"), (other_user, "0.20")):
-        Generation.objects.create_queued(
-            owner=person, source_image=source_image, prompt="x", estimated_cost=Decimal(cost)
+        accepted(
+            Generation.objects.create_queued(
+                owner=person, source_image=source_image, prompt="x", estimated_cost=Decimal(cost)
+            )
         )
+    Generation.objects.filter(owner=user).first().mark_failed("x")
+    Generation.objects.filter(owner=user, status=Status.FAILED).get().delete_with_files()
+
     page = signed_in(admin_user).get("/ledger/").content.decode()
     assert "team total 0.80" in page
     assert "<td>maya</td><td>2</td><td>0.60</td>" in page

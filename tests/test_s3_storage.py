@@ -13,6 +13,8 @@ import requests
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
+from generations.models import Generation
+
 from .conftest import picture_bytes
 from .live_studio import LiveStudio, free_port, reachable, wait_until
 
@@ -140,9 +142,10 @@ def test_opening_a_missing_object_says_so(bucket):
         default_storage.open("videos/none.mp4")
 
 
-def test_media_view_answers_a_range_request_from_the_bucket(bucket, client, user):
+def test_media_view_answers_a_range_request_from_the_bucket(bucket, client, user, source_image):
     content = os.urandom(512 * 1024)
     name = default_storage.save("videos/v.mp4", ContentFile(content))
+    Generation.objects.create_queued(owner=user, source_image=source_image, prompt="p", video=name)
     client.force_login(user)
 
     response = client.get(f"/media/{name}", HTTP_RANGE="bytes=1000-1999")

@@ -138,7 +138,7 @@ def test_both_clusters_did_the_work(run):
 
 
 def test_healthz_counts_both_clusters(run):
-    answer = requests.get(run.base_url + "/healthz", timeout=10)
+    answer = run.api("GET", "/healthz")
 
     assert answer.status_code == 200, answer.text
     checks = answer.json()["checks"]

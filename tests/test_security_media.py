@@ -1,11 +1,14 @@
 """Stored media: only for logged-in users, never sniffed, only known types shown inline,
-videos seekable with HTTP Range."""
+videos seekable with HTTP Range; signed, expiring source links for the API's servers.
+Who may see which file, and caching: test_media_access.py."""
 
 import pytest
 from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.test import Client
+
+from generations.models import SOURCE_LINK_SALT, Generation
 
 VIDEO = b"\x00\x00\x00\x18ftypisom"  # what the `finished` fixture stores: 12 bytes
 
@@ -24,9 +27,10 @@ def body(response):
     return b"".join(response.streaming_content)
 
 
-def test_videos_and_posters_need_a_login(finished):
+def test_videos_posters_and_pictures_need_a_login(finished):
     anonymous = Client()
-    for path in [video_path(finished), f"/media/{finished.poster.name}"]:
+    paths = [video_path(finished), finished.poster.url, finished.source_image.image.url]
+    for path in paths:
         response = anonymous.get(path)
         assert response.status_code == 302, path
         assert response["Location"].startswith("/login/")
@@ -42,8 +46,11 @@ def test_a_video_is_served_as_mp4_never_sniffed_and_seekable(viewer, finished):
     assert body(response) == VIDEO
 
 
-def test_a_poster_is_served_as_jpeg(viewer, finished):
-    response = viewer.get(f"/media/{finished.poster.name}")
+@pytest.mark.parametrize("picture", ["poster", "source picture"])
+def test_a_picture_is_served_as_jpeg_never_sniffed(viewer, finished, picture):
+    field = finished.poster if picture == "poster" else finished.source_image.image
+    response = viewer.get(field.url)
+    assert response.status_code == 200
     assert response["Content-Type"] == "image/jpeg"
     assert response["X-Content-Type-Options"] == "nosniff"
 
@@ -72,8 +79,9 @@ def test_a_range_past_the_end_is_416(viewer, finished):
     assert response["Content-Range"] == "bytes */12"
 
 
-def test_a_file_of_another_type_is_a_download_never_a_page(viewer, media_root):
+def test_a_file_of_another_type_is_a_download_never_a_page(viewer, finished):
     name = default_storage.save("posters/page.html", ContentFile(b"<script>alert(1)</script>"))
+    Generation.objects.filter(pk=finished.pk).update(poster=name)
 
     response = viewer.get(f"/media/{name}")
 
@@ -89,7 +97,7 @@ def test_a_path_out_of_the_media_folder_is_404(viewer, media_root):
 
 def test_a_source_link_names_one_picture(source_image, media_root, user):
     from generations import media
-    from generations.models import SOURCE_LINK_SALT, SourceImage
+    from generations.models import SourceImage
 
     from .conftest import picture_bytes
 
@@ -107,3 +115,14 @@ def test_a_source_link_names_one_picture(source_image, media_root, user):
     forged = ":".join([other_id, *token.split(":")[1:]])
     assert forged != token
     assert Client().get(link.replace(token, forged)).status_code == 403
+
+
+def test_a_source_link_signed_for_another_purpose_is_403(source_image):
+    token = signing.dumps(source_image.pk, salt="another-salt")
+    assert Client().get(f"/public/source/{token}/").status_code == 403
+
+
+def test_an_expired_source_link_is_403(source_image, settings):
+    settings.SOURCE_LINK_MAX_AGE = -1
+    token = signing.dumps(source_image.pk, salt=SOURCE_LINK_SALT)
+    assert Client().get(f"/public/source/{token}/").status_code == 403

@@ -6,6 +6,8 @@ from .coordination import (  # noqa: F401
 )
 from .generation import (  # noqa: F401
     ACTIVE_STATUSES,
+    IN_FLIGHT_REFUSAL,
+    IN_FLIGHT_STATUSES,
     POLLED_STATUSES,
     TERMINAL_STATUSES,
     Batch,
@@ -18,6 +20,11 @@ from .generation import (  # noqa: F401
     ReviewState,
     Status,
     is_visible,
+)
+from .ledger import (  # noqa: F401
+    SUBMIT_KEY_LIFETIME,
+    LedgerEntry,
+    SubmitKey,
 )
 from .library import (  # noqa: F401
     SOURCE_LINK_SALT,

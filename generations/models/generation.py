@@ -10,6 +10,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from .ledger import LedgerEntry
 from .library import LoraPreset, SourceImage
 
 
@@ -57,6 +58,38 @@ ACTIVE_STATUSES = (
 )
 
 
+# The API holds a paid task for these: deleting the row would orphan the task and its cost.
+IN_FLIGHT_STATUSES = (
+    Status.SUBMITTING,
+    Status.SUBMITTED,
+    Status.PROCESSING,
+    Status.DOWNLOADING,
+)
+IN_FLIGHT_REFUSAL = (
+    "The API is working on this generation's paid task, so it cannot be deleted now. "
+    "Wait until it has finished or failed, then delete it."
+)
+
+
+def refuse_deleting_in_flight(sender, instance, **kwargs):
+    """pre_delete: no path (page, admin, bulk action, a person's account) deletes a row whose
+    paid task is in flight. The row is locked so a worker cannot claim it meanwhile."""
+    in_flight = Generation.objects.select_for_update().filter(
+        pk=instance.pk, status__in=IN_FLIGHT_STATUSES
+    )
+    if in_flight.exists():
+        raise models.ProtectedError(IN_FLIGHT_REFUSAL, {instance})
+
+
+def cascade_unless_in_flight(collector, field, sub_objs, using):
+    """on_delete for a generation's owner: their finished work goes with them, a paid task in
+    flight stops the deletion (the admin lists it as protected)."""
+    in_flight = [row for row in sub_objs if row.status in IN_FLIGHT_STATUSES]
+    if in_flight:
+        raise models.ProtectedError(IN_FLIGHT_REFUSAL, set(in_flight))
+    models.CASCADE(collector, field, sub_objs, using)
+
+
 class ReviewState(models.TextChoices):
     PENDING = "pending", "Pending review"
     APPROVED = "approved", "Approved"
@@ -100,7 +133,7 @@ class GenerationQuerySet(models.QuerySet):
 
 class Generation(models.Model):
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="generations"
+        settings.AUTH_USER_MODEL, on_delete=cascade_unless_in_flight, related_name="generations"
     )
     source_image = models.ForeignKey(
         SourceImage, on_delete=models.PROTECT, related_name="generations"
@@ -134,8 +167,9 @@ class Generation(models.Model):
     # Consecutive poll or download troubles since the last good answer.
     poll_failures = models.PositiveIntegerField(default=0)
 
-    video = models.FileField(blank=True)
-    poster = models.FileField(blank=True)
+    # Indexed: every media answer looks up which row holds the stored name.
+    video = models.FileField(blank=True, db_index=True)
+    poster = models.FileField(blank=True, db_index=True)
     video_duration = models.FloatField(null=True, blank=True)
     video_bytes = models.BigIntegerField(null=True, blank=True)
     video_sha256 = models.CharField(max_length=64, blank=True)
@@ -188,8 +222,8 @@ class Generation(models.Model):
         return is_visible(self.review_state, self.owner_id, user)
 
     @property
-    def is_terminal(self):
-        return self.status in TERMINAL_STATUSES
+    def is_in_flight(self):
+        return self.status in IN_FLIGHT_STATUSES
 
     @property
     def is_active(self):
@@ -225,15 +259,20 @@ class Generation(models.Model):
         )
 
     def mark_submitted(self, task_id, first_poll_at):
-        return self._move(
-            [Status.SUBMITTING],
-            Status.SUBMITTED,
-            note=f"task {task_id}",
-            api_task_id=task_id,
-            due_at=first_poll_at,
-            failure_reason="",
-            poll_failures=0,
-        )
+        """The API accepted (and billed) task_id: the ledger entry lands with the task id."""
+        with transaction.atomic():
+            moved = self._move(
+                [Status.SUBMITTING],
+                Status.SUBMITTED,
+                note=f"task {task_id}",
+                api_task_id=task_id,
+                due_at=first_poll_at,
+                failure_reason="",
+                poll_failures=0,
+            )
+            if moved:
+                LedgerEntry.charge(self)
+        return moved
 
     def requeue_submit(self, retry_at, why):
         """The API refused before accepting: nothing was created, so try again later."""

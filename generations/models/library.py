@@ -50,7 +50,7 @@ class SourceImageManager(models.Manager):
 class SourceImage(models.Model):
     """An uploaded picture, stored re-encoded (no EXIF, orientation applied)."""
 
-    image = models.FileField(upload_to=source_upload_to)
+    image = models.FileField(upload_to=source_upload_to, db_index=True)
     sha256 = models.CharField(max_length=64, unique=True)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()

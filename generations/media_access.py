@@ -1,0 +1,31 @@
+"""Who may fetch a stored file by its name: the row that holds the name decides.
+
+A generation's video and poster are for whoever may see the generation (flagged work of others
+stays hidden, files included); a source picture is for anyone who may see the team's work; a
+name that no row holds is nobody's.
+"""
+
+from django.contrib.auth.decorators import permission_required
+from django.db.models import Q
+from django.http import Http404
+from django.views.decorators.http import require_GET
+
+from .file_responses import stored_file_response
+from .models import Generation, SourceImage, is_visible
+
+
+def may_see_stored_file(user, name):
+    holders = Generation.objects.filter(Q(video=name) | Q(poster=name))
+    reviews = list(holders.values_list("review_state", "owner_id"))
+    if reviews:
+        return any(is_visible(state, owner_id, user) for state, owner_id in reviews)
+    return SourceImage.objects.filter(image=name).exists()
+
+
+@permission_required("generations.view_generation", raise_exception=True)
+@require_GET
+def media_file(request, name):
+    # A hidden file answers as a missing one, as the detail page of a hidden generation does.
+    if not may_see_stored_file(request.user, name):
+        raise Http404("No such file")
+    return stored_file_response(request, name)
