@@ -1,7 +1,10 @@
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.utils.html import format_html
 
 from . import tasks
+from .gallery import SEARCH_MAX_CHARACTERS, SEARCH_MAX_WORDS
 from .models import (
     IN_FLIGHT_REFUSAL,
     ApiToken,
@@ -18,6 +21,37 @@ from .models import (
     Status,
     StudioState,
 )
+
+
+class DateHierarchyChangeList(ChangeList):
+    """A date_hierarchy year past what a date holds (?created_at__year=9999, or 30 digits)
+    is refused like any other bad filter (Django ticket #37357, fixed after 5.2)."""
+
+    def get_filters(self, request):
+        try:
+            return super().get_filters(request)
+        except (ValueError, OverflowError) as error:
+            raise IncorrectLookupParameters(error) from error
+
+
+class BoundedChangelist:
+    """A changelist no query parameter can make answer 500. Each search word is a LIKE per
+    field: past the gallery's bounds SQLite refuses the query ("LIKE pattern too complex",
+    "Expression tree is too large"), so such a search finds nothing and says why."""
+
+    def get_changelist(self, request, **kwargs):
+        return DateHierarchyChangeList
+
+    def get_search_results(self, request, queryset, search_term):
+        if len(search_term) > SEARCH_MAX_CHARACTERS or len(search_term.split()) > SEARCH_MAX_WORDS:
+            self.message_user(
+                request,
+                f"Search with at most {SEARCH_MAX_CHARACTERS} characters and "
+                f"{SEARCH_MAX_WORDS} words.",
+                messages.ERROR,
+            )
+            return queryset.none(), False
+        return super().get_search_results(request, queryset, search_term)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -87,7 +121,7 @@ API_FIELDS = [
 
 
 @admin.register(Generation)
-class GenerationAdmin(admin.ModelAdmin):
+class GenerationAdmin(BoundedChangelist, admin.ModelAdmin):
     list_display = [
         "id",
         "thumbnail",
@@ -233,14 +267,14 @@ class SourceImageAdmin(admin.ModelAdmin):
 
 
 @admin.register(LoraPreset)
-class LoraPresetAdmin(admin.ModelAdmin):
+class LoraPresetAdmin(BoundedChangelist, admin.ModelAdmin):
     list_display = ["name", "path", "default_scale", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["name", "path"]
 
 
 @admin.register(PromptPreset)
-class PromptPresetAdmin(admin.ModelAdmin):
+class PromptPresetAdmin(BoundedChangelist, admin.ModelAdmin):
     list_display = ["name", "prompt"]
     search_fields = ["name", "prompt"]
 

@@ -1,6 +1,5 @@
 """The JSON API: the same form as the page, generations out as JSON."""
 
-from django.core.cache import caches
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -16,8 +15,7 @@ LIST_LIMIT_DEFAULT = 50
 LIST_LIMIT_MAX = 200
 
 
-def generation_json(request, generation, loras=None):
-    """loras: the generation's LoRA settings when the caller has them already."""
+def generation_json(request, generation):
     return {
         "id": generation.pk,
         "owner": generation.owner.get_username(),
@@ -42,7 +40,7 @@ def generation_json(request, generation, loras=None):
             "flow_shift": generation.flow_shift,
             "enable_safety_checker": generation.enable_safety_checker,
             "fast_mode": generation.fast_mode,
-            "loras": lora_settings(generation) if loras is None else loras,
+            "loras": lora_settings(generation),
         },
         "video_url": absolute(request, "generations:video", generation)
         if generation.video
@@ -63,13 +61,6 @@ def generation_json(request, generation, loras=None):
 
 def lora_settings(generation):
     return [{"path": lora.path, "scale": lora.scale} for lora in generation.loras.all()]
-
-
-def remembered_lora_settings(generation):
-    """A generation's LoRAs never change once it exists: each web process reads them once."""
-    return caches["local"].get_or_set(
-        f"loras:{generation.pk}", lambda: lora_settings(generation), timeout=None
-    )
 
 
 def absolute(request, route, generation):
@@ -119,10 +110,9 @@ def create_generations(request):
 def generation(request, pk):
     if not request.user.has_perm("generations.view_generation"):
         return forbidden()
-    row = get_object_or_404(
-        Generation.objects.visible_to(request.user).select_related("owner"), pk=pk
-    )
-    return JsonResponse(generation_json(request, row, loras=remembered_lora_settings(row)))
+    rows = Generation.objects.visible_to(request.user).select_related("owner")
+    row = get_object_or_404(rows.prefetch_related("loras"), pk=pk)
+    return JsonResponse(generation_json(request, row))
 
 
 def forbidden():

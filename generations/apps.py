@@ -8,11 +8,10 @@ class GenerationsConfig(AppConfig):
 
     def ready(self):
         from django.contrib.auth import get_user_model
-        from django.contrib.auth.models import Group, Permission
-        from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
+        from django.db.models.signals import m2m_changed, post_save, pre_delete
         from django_q.signals import post_spawn
 
-        from . import auth, roles, tasks
+        from . import roles, tasks
         from .models import Generation
         from .models.generation import refuse_deleting_in_flight
 
@@ -22,15 +21,6 @@ class GenerationsConfig(AppConfig):
         pre_delete.connect(refuse_deleting_in_flight, sender=Generation)
         post_save.connect(roles.join_members_on_creation, sender=user_model)
         m2m_changed.connect(roles.admins_are_staff, sender=user_model.groups.through)
-        # Cached permissions are dropped when what they come from changes.
-        for through in (
-            user_model.groups.through,
-            user_model.user_permissions.through,
-            Group.permissions.through,
-        ):
-            m2m_changed.connect(auth.forget_changed_grants, sender=through)
-        post_delete.connect(auth.forget_everyone, sender=Group)
-        post_delete.connect(auth.forget_everyone, sender=Permission)
 
 
 def install_schedules(**kwargs):

@@ -6,15 +6,12 @@ A request that carries a valid token is authenticated by it and exempt from CSRF
 
 from functools import wraps
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.models import Permission
-from django.core.cache import cache
 from django.db.models import Q
 from django.http import JsonResponse
 
-from . import caching
 from .models import ApiToken
 
 TOKEN_PREFIX = "Token "
@@ -55,28 +52,15 @@ def api_login_required(view):
     return wrapper
 
 
-# Every page asks for a person's permissions; they change only when an admin changes roles or
-# grants. Each web process keeps them for PERMISSIONS_LIFETIME seconds and drops them when it
-# makes such a change (signals below); another process sees the change within the lifetime.
-# Deactivating an account or making it a superuser takes effect at once: those flags are read
-# with the account on every request.
-PERMISSIONS_LIFETIME = 30
-
-
-class CachedPermissionsBackend(ModelBackend):
+class PermissionsBackend(ModelBackend):
     """Django's model backend, reading a person's permissions (their own and their roles') in
-    one query, kept briefly."""
+    one query per request, so a role taken away counts on the very next request."""
 
     def get_all_permissions(self, user_obj, obj=None):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         if not hasattr(user_obj, "_perm_cache"):
-            key = permissions_key(user_obj.pk)
-            granted = cache.get(key)
-            if granted is None:
-                granted = read_permissions(user_obj)
-                cache.set(key, granted, PERMISSIONS_LIFETIME)
-            user_obj._perm_cache = granted
+            user_obj._perm_cache = read_permissions(user_obj)
         return user_obj._perm_cache
 
 
@@ -88,32 +72,3 @@ def read_permissions(user):
         f"{app_label}.{codename}"
         for app_label, codename in granted.values_list("content_type__app_label", "codename")
     }
-
-
-def permissions_key(user_id):
-    return f"permissions:{user_id}"
-
-
-def forget_changed_grants(sender, instance, action, reverse, pk_set, **kwargs):
-    """Roles or permissions added to or taken from people, or permissions of a role."""
-    if not action.startswith("post_"):
-        return
-    if (
-        sender is get_user_model().groups.through
-        or sender is get_user_model().user_permissions.through
-    ):
-        if not reverse:
-            forget_people([instance.pk])
-            return
-        if pk_set is not None:
-            forget_people(pk_set)
-            return
-    forget_everyone()
-
-
-def forget_everyone(**kwargs):
-    forget_people(get_user_model().objects.values_list("pk", flat=True))
-
-
-def forget_people(user_ids):
-    caching.forget(permissions_key(pk) for pk in user_ids)

@@ -79,7 +79,8 @@ def parse_ids(values):
     ids = {}
     for value in values:
         for part in re.split(r"[,\s]+", value):
-            if part.isdigit() and len(part) <= MAX_ID_DIGITS:
+            # isascii: "²" is a digit to str.isdigit but no number to int()
+            if part.isascii() and part.isdigit() and len(part) <= MAX_ID_DIGITS:
                 ids[int(part)] = None
     return list(ids)
 

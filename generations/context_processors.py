@@ -4,8 +4,8 @@ from .models import StudioState
 
 
 def studio(request):
-    """The studio-wide pause, shown as a banner on every full page. Lazy: partials and
-    fragments never show the banner, so they never read it."""
+    """The studio-wide pause, shown as a banner on every full page. Lazy: partials never
+    show the banner, so they never read it."""
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {}
     return {"studio_state": SimpleLazyObject(StudioState.shown)}

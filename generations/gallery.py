@@ -1,44 +1,54 @@
-"""The gallery's filters and keyset pages: the same few queries per page at any size, and
-none while the team's read of a page is fresh."""
+"""The gallery's filters and keyset pages: the same few queries per page at any size, every
+one read for the request that asks (visibility and favourites included)."""
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
 from django import forms
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache, caches
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Exists, OuterRef, Subquery
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from . import caching, fragments
-from .models import (
-    Favourite,
-    Generation,
-    GenerationLora,
-    LoraPreset,
-    ReviewState,
-    Status,
-    is_visible,
-)
+from .models import Favourite, Generation, GenerationLora, LoraPreset, ReviewState, Status
 
 PAGE_SIZE = 24
-FILTER_BAR_TEMPLATE = "generations/partials/gallery_filters.html"
+# What a card shows (generations/partials/gallery_card.html) and where the next page starts.
+CARD_FIELDS = (
+    "prompt",
+    "status",
+    "review_state",
+    "video",
+    "poster",
+    "created_at",
+    "owner__username",
+    "source_image__image",
+)
 
 # Days a filter may name: a day past these, moved to midnight in the studio's time zone and a
 # day on, would leave what a date can hold.
 DAY_RANGE = [MinValueValidator(date(1970, 1, 1)), MaxValueValidator(date(9998, 12, 31))]
 
+# Each search word is one LIKE on the prompt: SQLite refuses patterns past 50,000 bytes and
+# queries past 1,000 terms deep, and a person's search needs far fewer.
+SEARCH_MAX_CHARACTERS = 200
+SEARCH_MAX_WORDS = 20
+
 
 class GalleryFilters(forms.Form):
     """Everything lives in the URL, so a filtered view can be shared and the back button works."""
 
-    q = forms.CharField(required=False, label="Search prompts")
+    q = forms.CharField(
+        required=False,
+        label="Search prompts",
+        max_length=SEARCH_MAX_CHARACTERS,
+        error_messages={
+            "max_length": "Search with at most %(limit_value)d characters "
+            "(this has %(show_value)d)."
+        },
+    )
     who = forms.CharField(required=False, label="Made by")  # "", "mine" or a username
     status = forms.ChoiceField(
         required=False, choices=[("", "Finished videos"), ("all", "Any state"), *Status.choices]
@@ -64,161 +74,97 @@ class GalleryFilters(forms.Form):
         required=False, choices=[("newest", "Newest first"), ("oldest", "Oldest first")]
     )
 
-
-# What a query's filters mean never changes; the lifetime only lets unused entries go.
-FILTER_VALUES_LIFETIME = 24 * 3600
+    def clean_q(self):
+        words = len(self.cleaned_data["q"].split())
+        if words > SEARCH_MAX_WORDS:
+            raise forms.ValidationError(
+                f"Search with at most {SEARCH_MAX_WORDS} words (this has {words})."
+            )
+        return self.cleaned_data["q"]
 
 
 def filter_values(query):
-    """A gallery URL's valid filters as plain values; none when any is invalid (the filter bar
-    then says which). Kept per process: a query always means the same filters."""
-    key = f"filter-values:{fragments.digest(filter_inputs(query))}"
-
-    def clean():
-        form = GalleryFilters(query)
-        return form.cleaned_data if form.is_valid() else {}
-
-    return caches["local"].get_or_set(key, clean, timeout=FILTER_VALUES_LIFETIME)
+    """A gallery URL's valid filters; none when any is invalid (the filter bar says which)."""
+    form = GalleryFilters(query)
+    return form, (form.cleaned_data if form.is_valid() else {})
 
 
-def filter_inputs(query):
-    """A gallery URL's filters, whatever their order, without the page cursor."""
-    return sorted((name, values) for name, values in query.lists() if name != "after")
-
-
-def filter_bar(query):
-    """The filter form as the URL's query set it, with the teammates and presets offered;
-    the form is built only to render a bar not seen before."""
-    options = filter_options()
-
-    def render():
-        context = {"filters": GalleryFilters(query), "options": options}
-        return render_to_string(FILTER_BAR_TEMPLATE, context)
-
-    key = f"filters:{fragments.digest((filter_inputs(query), options))}"
-    return fragments.reused_or_rendered_one(key, render)
-
-
-def shared_terms(values, viewer):
-    """Filter values alike for everyone who asks for the same rows: "mine" becomes the
-    viewer's name, and only "favourites only" names the viewer."""
-    terms = dict(values)
-    if terms.get("who") == "mine":
-        terms["who"] = viewer.get_username()
-    terms["favourites_of"] = viewer.pk if terms.pop("favourites", False) else None
-    return terms
-
-
-def team_rows(terms):
-    """The generations `terms` select, whoever may see them: each viewer's visibility is
-    applied to the rows read (see page_for), so everyone can share one read."""
-    rows = Generation.objects.all()
-    status = terms.get("status")
+def filtered(rows, values, viewer):
+    """rows narrowed by the gallery's filter values, as `viewer` asked for them."""
+    status = values.get("status")
     if not status:
         rows = rows.filter(status=Status.SUCCEEDED)
     elif status != "all":
         rows = rows.filter(status=status)
-    if terms.get("who"):
+    who = values.get("who")
+    if who == "mine":
+        rows = rows.filter(owner=viewer)
+    elif who:
         # The person's id as a value, not a join on names: the planner then estimates their
         # share of the rows instead of guessing.
-        person = get_user_model().objects.filter(username=terms["who"]).values("pk")[:1]
+        person = get_user_model().objects.filter(username=who).values("pk")[:1]
         rows = rows.filter(owner=Subquery(person))
-    for word in (terms.get("q") or "").split():
+    for word in (values.get("q") or "").split():
         rows = rows.filter(prompt__icontains=word)
-    if terms.get("review"):
-        rows = rows.filter(review_state=terms["review"])
-    if terms.get("lora"):
+    if values.get("review"):
+        rows = rows.filter(review_state=values["review"])
+    if values.get("lora"):
         rows = rows.filter(
-            Exists(GenerationLora.objects.filter(generation=OuterRef("pk"), path=terms["lora"]))
+            Exists(GenerationLora.objects.filter(generation=OuterRef("pk"), path=values["lora"]))
         )
-    if terms.get("since"):
-        rows = rows.filter(created_at__gte=day_start(terms["since"]))
-    if terms.get("until"):
-        rows = rows.filter(created_at__lt=day_start(terms["until"]) + timezone.timedelta(days=1))
-    if terms.get("favourites_of"):
-        rows = rows.filter(favourites__user=terms["favourites_of"])
+    if values.get("since"):
+        rows = rows.filter(created_at__gte=day_start(values["since"]))
+    if values.get("until"):
+        rows = rows.filter(created_at__lt=day_start(values["until"]) + timezone.timedelta(days=1))
+    if values.get("favourites"):
+        rows = rows.filter(Exists(Favourite.objects.filter(generation=OuterRef("pk"), user=viewer)))
     return rows
-
-
-# The filter bar's choices change rarely; each web process re-reads them at most once a minute
-# (a new teammate or preset shows up in the lists within a minute).
-FILTER_OPTIONS_LIFETIME = 60
 
 
 def filter_options():
     """Teammates and LoRA preset paths offered by the filter bar."""
-
-    def read():
-        people = get_user_model().objects.filter(is_active=True).order_by("username")
-        presets = LoraPreset.objects.filter(is_active=True).order_by("path")
-        return {
-            "teammates": list(people.values_list("username", flat=True)),
-            "lora_paths": list(presets.values_list("path", flat=True)),
-        }
-
-    return cache.get_or_set("gallery:filter-options", read, FILTER_OPTIONS_LIFETIME)
+    people = get_user_model().objects.filter(is_active=True).order_by("username")
+    presets = LoraPreset.objects.filter(is_active=True).order_by("path")
+    return {
+        "teammates": list(people.values_list("username", flat=True)),
+        "lora_paths": list(presets.values_list("path", flat=True)),
+    }
 
 
 def day_start(day):
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-# A window holds two pages of rows: rows a viewer may not see (others' flagged work) leave
-# room for the rest, as in the live queue.
-WINDOW = PAGE_SIZE * 2
-
-
-@dataclass
-class Window:
-    """Rows of a gallery page as read for the whole team."""
-
-    rows: list  # named tuples of ROW_FIELDS, in gallery order
-    more: bool  # rows follow the window
-    favourited_by: dict  # generation id -> ids of the people who favourited it
-
-
 @dataclass
 class Page:
     """A gallery page as one viewer sees it."""
 
-    rows: list
-    favourites: set  # ids of the rows the viewer favourited
+    filters: GalleryFilters
+    rows: list  # Generations with just CARD_FIELDS, each with is_favourite
     next_cursor: str | None
 
 
-# What a card shows, plus what decides who sees a row and where the next page starts.
-ROW_FIELDS = (*fragments.CARD_FIELDS, "owner_id", "created_at")
-
-
 def page_for(request):
-    """The page of rows the URL's filters and `after` cursor select, as request.user sees it.
-
-    The rows are read once per GALLERY_FRESHNESS in each web process for everyone asking for
-    the same filters (generations/caching.shared_read); visibility and favourites are the
-    viewer's, applied here."""
+    """The page of rows the URL's filters and `after` cursor select, as request.user sees it."""
     viewer = request.user
-    terms = shared_terms(filter_values(request.GET), viewer)
-    position = parse_cursor(request.GET.get("after"))
-    key = f"gallery:{fragments.digest((sorted(terms.items()), position))}"
-    window = caching.shared_read(
-        request, key, lambda: read_window(terms, position), settings.GALLERY_FRESHNESS
+    filters, values = filter_values(request.GET)
+    rows = filtered(Generation.objects.visible_to(viewer), values, viewer)
+    rows = after_position(rows, parse_cursor(request.GET.get("after")), values.get("sort"))
+    rows = (
+        rows.select_related("owner", "source_image")
+        .only(*CARD_FIELDS)
+        .annotate(
+            is_favourite=Exists(Favourite.objects.filter(generation=OuterRef("pk"), user=viewer))
+        )
     )
-    visible = [row for row in window.rows if is_visible(row.review_state, row.owner_id, viewer)]
-    rows = visible[:PAGE_SIZE]
-    if len(visible) > PAGE_SIZE:
-        next_cursor = cursor_after(rows[-1])
-    elif window.more:
-        next_cursor = cursor_after(window.rows[-1])  # nothing else here is the viewer's to see
-    else:
-        next_cursor = None
-    favourites = {row.pk for row in rows if viewer.pk in window.favourited_by.get(row.pk, ())}
-    return Page(rows, favourites, next_cursor)
+    found = list(rows[: PAGE_SIZE + 1])
+    next_cursor = cursor_after(found[PAGE_SIZE - 1]) if len(found) > PAGE_SIZE else None
+    return Page(filters, found[:PAGE_SIZE], next_cursor)
 
 
-def read_window(terms, position):
-    """WINDOW rows after `position`, by (created_at, id), and who favourited each."""
-    rows = team_rows(terms)
-    if terms.get("sort") == "oldest":
+def after_position(rows, position, sort):
+    """Keyset order by (created_at, id), starting after `position` when there is one."""
+    if sort == "oldest":
         rows = rows.order_by("created_at", "id")
         if position:
             rows = rows.filter(created_at__gte=position[0]).exclude(
@@ -230,12 +176,7 @@ def read_window(terms, position):
             rows = rows.filter(created_at__lte=position[0]).exclude(
                 created_at=position[0], id__gte=position[1]
             )
-    found = list(rows.values_list(*ROW_FIELDS, named=True)[: WINDOW + 1])
-    favourited_by = defaultdict(set)
-    favourites = Favourite.objects.filter(generation__in=[row.pk for row in found[:WINDOW]])
-    for generation_id, user_id in favourites.values_list("generation_id", "user_id"):
-        favourited_by[generation_id].add(user_id)
-    return Window(found[:WINDOW], len(found) > WINDOW, dict(favourited_by))
+    return rows
 
 
 def cursor_after(row):

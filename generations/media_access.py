@@ -11,14 +11,15 @@ from django.http import Http404
 from django.views.decorators.http import require_GET
 
 from .file_responses import stored_file_response
-from .models import Generation, SourceImage, is_visible
+from .models import Generation, SourceImage
 
 
 def may_see_stored_file(user, name):
     holders = Generation.objects.filter(Q(video=name) | Q(poster=name))
-    reviews = list(holders.values_list("review_state", "owner_id"))
-    if reviews:
-        return any(is_visible(state, owner_id, user) for state, owner_id in reviews)
+    if holders.visible_to(user).exists():
+        return True
+    if holders.exists():
+        return False  # held by generations this person may not see
     return SourceImage.objects.filter(image=name).exists()
 
 

@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -15,17 +14,15 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from . import caching, costs, fragments, gallery
+from . import costs, gallery
 from .file_responses import stored_file_response
 from .forms import GenerationForm, initial_from
 from .models import (
-    ACTIVE_STATUSES,
     Batch,
     Favourite,
     Generation,
     PromptPreset,
     SourceImage,
-    Status,
 )
 from .tasks import enqueue_submit, resume_submissions
 
@@ -68,7 +65,7 @@ def dashboard(request):
         form = GenerationForm(user=request.user, initial=reuse_initial(request))
     context = {
         "form": form,
-        **live_queue_context(request.user, team_queue()),
+        **live_queue_context(request.user),
         "lora_presets": form.lora_presets,
         "prompt_presets": PromptPreset.objects.all(),
         "library": SourceImage.objects.filter(is_retired=False)[:LIBRARY_PICKS],
@@ -97,7 +94,7 @@ def after_submit(request, submission):
 
 def reuse_initial(request):
     reuse = request.GET.get("reuse", "")
-    if not reuse.isdigit():
+    if not (reuse.isascii() and reuse.isdigit()):  # "²" is a digit, not a number
         return {"random_seed": True}
     return initial_from(visible_generation(request, int(reuse)))
 
@@ -111,21 +108,13 @@ def picked_source(form):
     return SourceImage.objects.filter(pk=picked).first() if picked else None
 
 
-def team_queue():
-    """In-flight work of the whole team, newest first, plus what landed a moment ago."""
-    recent = timezone.now() - RECENTLY_FINISHED
-    rows = Generation.objects.filter(
-        Q(status__in=[*ACTIVE_STATUSES, Status.NEEDS_ATTENTION]) | Q(finished_at__gte=recent)
-    )
-    # Twice the limit: rows a viewer may not see (flagged work of others) leave room for more.
-    return list(rows.select_related("owner", "source_image")[: QUEUE_LIMIT * 2])
-
-
-def live_queue_context(user, team_rows):
-    queue = [row for row in team_rows if row.is_visible_to(user)][:QUEUE_LIMIT]
+def live_queue_context(user):
+    rows = Generation.objects.visible_to(user).in_live_queue(timezone.now() - RECENTLY_FINISHED)
+    queue = list(rows.select_related("owner", "source_image")[:QUEUE_LIMIT])
     return {
-        "queue_rows": fragments.queue_rows(queue, user),
+        "queue": queue,
         "queue_active": any(row.is_active for row in queue),
+        "may_change_any": user.has_perm("generations.change_generation"),
     }
 
 
@@ -133,15 +122,8 @@ def live_queue_context(user, team_rows):
 @require_GET
 def queue(request):
     """The live queue, re-rendered whole. Once nothing is in flight the new element has no
-    timer, so browsers stop asking until the tab becomes visible again.
-
-    Every open studio page asks every 2 s while work is in flight: each web process reads the
-    team's queue for all of them at most every LIVE_QUEUE_FRESHNESS seconds."""
-    team_rows = caching.shared_read(
-        request, "live-queue", team_queue, settings.LIVE_QUEUE_FRESHNESS
-    )
-    context = live_queue_context(request.user, team_rows)
-    return render(request, "generations/partials/queue.html", context)
+    timer, so browsers stop asking until the tab becomes visible again."""
+    return render(request, "generations/partials/queue.html", live_queue_context(request.user))
 
 
 # --- gallery and batches -----------------------------------------------------------------
@@ -153,12 +135,12 @@ def gallery_page(request):
     page = gallery.page_for(request)
     context = {
         "rows": page.rows,
-        "filter_bar": gallery.filter_bar(request.GET),
-        "cards": fragments.gallery_cards(page.rows, page.favourites),
+        "filters": page.filters,
         "more_url": gallery.page_url(request.GET, page.next_cursor),
     }
     if request.htmx and request.GET.get("after"):
         return render(request, "generations/partials/gallery_cards.html", context)
+    context["options"] = gallery.filter_options()
     return render(request, "generations/gallery.html", context)
 
 

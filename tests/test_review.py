@@ -39,6 +39,12 @@ def test_review_moves_on_to_the_next_pending(finished, reviewer, source_image, u
     assert signed_in(reviewer).get("/review/")["Location"] == f"/review/{second.pk}/"
 
 
+def test_an_after_that_names_no_generation_starts_the_queue_from_the_beginning(finished, reviewer):
+    for after in ["abc", "1e309", "²", "9" * 30, ""]:
+        response = signed_in(reviewer).get("/review/", {"after": after})
+        assert response["Location"] == f"/review/{finished.pk}/"
+
+
 def test_queue_shows_progress_and_shortcuts(finished, reviewer):
     page = signed_in(reviewer).get(f"/review/{finished.pk}/").content.decode()
     assert "1 of 1 pending" in page

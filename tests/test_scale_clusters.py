@@ -12,7 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import pytest
-import requests
 
 from bench.recorder import RecordingProxy
 

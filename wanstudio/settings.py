@@ -88,7 +88,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "generations.caching.ReadYourWritesMiddleware",
 ]
 
 ROOT_URLCONF = "wanstudio.urls"
@@ -130,22 +129,9 @@ def database_from_env():
 
 DATABASES = {"default": database_from_env()}
 
-# "local" holds, in each web process, what cannot go stale: pieces of pages keyed by everything
-# they show (generations/fragments.py) and settings that never change (a generation's LoRAs).
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "local": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "local",
-        "OPTIONS": {"MAX_ENTRIES": 20_000},
-    },
-    # Whole pages of gallery cards (about 15 KB each, more with S3 links): fewer of them.
-    "pages": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "pages",
-        "OPTIONS": {"MAX_ENTRIES": 1_000},
-    },
-}
+# Pages read fresh for every request; the cache holds only the login throttle's and the
+# health check's own short-lived counters.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -215,13 +201,6 @@ else:
 LIVE_QUEUE_FRESHNESS = env_float("LIVE_QUEUE_FRESHNESS", 1.0)
 if not 0 <= LIVE_QUEUE_FRESHNESS < 2:
     raise ImproperlyConfigured("LIVE_QUEUE_FRESHNESS must be at least 0 and below 2 (seconds)")
-
-# A gallery page's rows are read at most this often per web process and shared by everyone who
-# asks for the same filters meanwhile; 0 reads them for every request. A read older than a
-# person's own last change is not used for them (generations/caching.shared_read).
-GALLERY_FRESHNESS = env_float("GALLERY_FRESHNESS", 1.0)
-if not 0 <= GALLERY_FRESHNESS <= 10:
-    raise ImproperlyConfigured("GALLERY_FRESHNESS must be at least 0 and at most 10 (seconds)")
 
 # Uploads: pictures above this size are refused before Pillow decodes them.
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
@@ -307,7 +286,7 @@ if not DEBUG and not WAN_API_KEY and not WANSTUDIO_LOCAL:
 INSTALLED_APPS += ["axes"]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "generations.auth.CachedPermissionsBackend",
+    "generations.auth.PermissionsBackend",
 ]
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)

@@ -19,7 +19,6 @@ from .generation import (  # noqa: F401
     ReviewEvent,
     ReviewState,
     Status,
-    is_visible,
 )
 from .ledger import (  # noqa: F401
     SUBMIT_KEY_LIFETIME,

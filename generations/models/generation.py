@@ -97,21 +97,18 @@ class ReviewState(models.TextChoices):
     FLAGGED = "flagged", "Flagged"
 
 
-def is_visible(review_state, owner_id, user):
-    """GenerationQuerySet.visible_to, for the values of a row already read."""
-    return (
-        review_state != ReviewState.FLAGGED
-        or owner_id == user.pk
-        or user.has_perm("generations.view_flagged_generation")
-    )
-
-
 class GenerationQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """Flagged outputs are hidden from the team, not from their owner or admins."""
+        """Flagged outputs are hidden from the team, not from their owner, reviewers or admins.
+        The one visibility rule: every page, file and API answer reads through it."""
         if user.has_perm("generations.view_flagged_generation"):
             return self
         return self.exclude(Q(review_state=ReviewState.FLAGGED) & ~Q(owner=user))
+
+    def in_live_queue(self, finished_since):
+        """Work in flight or waiting for a person, newest first, plus what finished since."""
+        waiting = [*ACTIVE_STATUSES, Status.NEEDS_ATTENTION]
+        return self.filter(Q(status__in=waiting) | Q(finished_at__gte=finished_since))
 
     def awaiting_review(self):
         return self.filter(status=Status.SUCCEEDED, review_state=ReviewState.PENDING)
@@ -216,10 +213,6 @@ class Generation(models.Model):
 
     def get_absolute_url(self):
         return reverse("generations:detail", args=[self.pk])
-
-    def is_visible_to(self, user):
-        """GenerationQuerySet.visible_to, for a row already in hand."""
-        return is_visible(self.review_state, self.owner_id, user)
 
     @property
     def is_in_flight(self):

@@ -3,11 +3,8 @@
 import secrets
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import models
 from django.utils import timezone
-
-from .. import caching
 
 
 class Budget(models.Model):
@@ -20,10 +17,6 @@ class Budget(models.Model):
 
     def __str__(self):
         return f"Budget of {self.user}"
-
-
-BANNER_CACHE_KEY = "studio-state"
-BANNER_LIFETIME = 5  # seconds
 
 
 class StudioState(models.Model):
@@ -39,10 +32,6 @@ class StudioState(models.Model):
     def __str__(self):
         return "Submissions paused" if self.submissions_paused else "Submissions running"
 
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        caching.forget([BANNER_CACHE_KEY])
-
     @classmethod
     def current(cls):
         state, _ = cls.objects.get_or_create(pk=1)
@@ -50,11 +39,8 @@ class StudioState(models.Model):
 
     @classmethod
     def shown(cls):
-        """The state for the banner on every page, without creating the row. Each web process
-        reads it at most every BANNER_LIFETIME seconds; submitting always reads the row."""
-        return cache.get_or_set(
-            BANNER_CACHE_KEY, lambda: cls.objects.filter(pk=1).first() or cls(), BANNER_LIFETIME
-        )
+        """The state for the banner on every full page, without creating the row."""
+        return cls.objects.filter(pk=1).first() or cls()
 
     @classmethod
     def submissions_are_paused(cls):
@@ -66,13 +52,11 @@ class StudioState(models.Model):
         cls.objects.filter(pk=1, submissions_paused=False).update(
             submissions_paused=True, paused_reason=reason, paused_at=timezone.now()
         )
-        caching.forget([BANNER_CACHE_KEY])
 
     @classmethod
     def resume(cls):
         cls.current()
         cls.objects.filter(pk=1).update(submissions_paused=False, paused_reason="", paused_at=None)
-        caching.forget([BANNER_CACHE_KEY])
 
 
 class ApiToken(models.Model):

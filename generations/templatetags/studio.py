@@ -2,7 +2,7 @@
 
 from django import template
 
-from .. import failures, fragments
+from .. import failures
 from ..models import Status
 
 register = template.Library()
@@ -11,10 +11,15 @@ register = template.Library()
 FAILURE_IS_HISTORY = (Status.SUCCEEDED, Status.CANCELED)
 
 
-@register.simple_tag(takes_context=True)
+@register.inclusion_tag("generations/partials/main_nav.html", takes_context=True)
 def main_nav(context):
     """The main navigation's links for the person viewing the page."""
-    return fragments.main_nav(context["user"])
+    user = context["user"]
+    return {
+        "can_review": user.has_perm("generations.review_generation"),
+        "can_manage": user.has_perm("generations.manage_studio"),
+        "is_staff": user.is_staff,
+    }
 
 
 @register.filter
