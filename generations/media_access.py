@@ -10,7 +10,8 @@ from django.db.models import Q
 from django.http import Http404
 from django.views.decorators.http import require_GET
 
-from .file_responses import stored_file_response
+from lib.file_responses import stored_file_response
+
 from .models import Generation, SourceImage
 
 

@@ -14,8 +14,9 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
+from lib.file_responses import stored_file_response
+
 from . import costs, gallery
-from .file_responses import stored_file_response
 from .forms import GenerationForm, initial_from
 from .models import (
     Batch,

@@ -25,7 +25,7 @@ import urllib3
 import urllib3.connection
 import urllib3.exceptions
 
-from .public_fetch import AddressNotAllowed, public_only_session
+from lib.public_fetch import AddressNotAllowed, public_only_session
 
 log = logging.getLogger(__name__)
 

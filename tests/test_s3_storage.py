@@ -80,7 +80,7 @@ def bucket(moto, settings):
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
-            "BACKEND": "generations.object_storage.MediaBucketStorage",
+            "BACKEND": "lib.object_storage.MediaBucketStorage",
             "OPTIONS": {
                 "bucket_name": name,
                 "endpoint_url": env["S3_ENDPOINT_URL"],

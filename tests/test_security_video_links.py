@@ -11,8 +11,8 @@ import threading
 import pytest
 
 from generations import wan_api
-from generations.public_fetch import is_public_address
 from generations.wan_api import DownloadOutcome, WanClient
+from lib.public_fetch import is_public_address
 
 from .test_wan_api import API_KEY, MP4, Reply, ScriptedServer, video_reply
 

@@ -168,7 +168,7 @@ S3_BUCKET = env_str("S3_BUCKET")
 MEDIA_LINK_MAX_AGE = env_int("MEDIA_LINK_MAX_AGE", 3600)
 if S3_BUCKET:
     STORAGES["default"] = {
-        "BACKEND": "generations.object_storage.MediaBucketStorage",
+        "BACKEND": "lib.object_storage.MediaBucketStorage",
         "OPTIONS": {
             "bucket_name": S3_BUCKET,
             "endpoint_url": env_str("S3_ENDPOINT_URL") or None,

@@ -9,7 +9,7 @@ from django.db import IntegrityError, models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from ..storage_links import source_picture_link
+from lib.storage_links import source_picture_link
 
 SOURCE_LINK_SALT = "generations.source-link"
 
