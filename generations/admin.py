@@ -4,7 +4,6 @@ from django.contrib.admin.views.main import ChangeList
 from django.utils.html import format_html
 
 from . import tasks
-from .gallery import SEARCH_MAX_CHARACTERS, SEARCH_MAX_WORDS
 from .models import (
     IN_FLIGHT_REFUSAL,
     ApiToken,
@@ -21,6 +20,7 @@ from .models import (
     Status,
     StudioState,
 )
+from .search import SEARCH_MAX_CHARACTERS, SEARCH_MAX_WORDS
 
 
 class DateHierarchyChangeList(ChangeList):

@@ -4,7 +4,9 @@ Reviewers and admins see flagged work of others (`view_flagged_generation`; revi
 0008_reviewers_see_flagged): the one who flagged a video may need to review it again.
 """
 
-from django.contrib.auth.models import Group
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
 
 MEMBER, REVIEWER, ADMIN = "member", "reviewer", "admin"
 
@@ -30,3 +32,25 @@ def assign_role(user, role):
     """Make user exactly one of the three roles."""
     user.groups.remove(*Group.objects.filter(name__in=[MEMBER, REVIEWER, ADMIN]))
     user.groups.add(Group.objects.get(name=role))
+
+
+class PermissionsBackend(ModelBackend):
+    """Django's model backend, reading a person's permissions (their own and their roles') in
+    one query per request, so a role taken away counts on the very next request."""
+
+    def get_all_permissions(self, user_obj, obj=None):
+        if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
+            return set()
+        if not hasattr(user_obj, "_perm_cache"):
+            user_obj._perm_cache = read_permissions(user_obj)
+        return user_obj._perm_cache
+
+
+def read_permissions(user):
+    granted = Permission.objects.all()
+    if not user.is_superuser:
+        granted = granted.filter(Q(user=user) | Q(group__user=user))
+    return {
+        f"{app_label}.{codename}"
+        for app_label, codename in granted.values_list("content_type__app_label", "codename")
+    }

@@ -2,8 +2,8 @@
 
 import pytest
 
-from generations import compare
 from generations.models import Generation, GenerationLora
+from studio import compare
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Text in static/css/studio.css reaches WCAG AA (4.5:1) in the dark and the light theme.
+"""Text in studio/static/css/studio.css reaches WCAG AA (4.5:1) in the dark and the light theme.
 
 The colours are read from the stylesheet's custom properties, the pairs from its rules: a
 rule that sets both a text colour and a background is one pair; a text colour set alone
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-STYLESHEET = Path(__file__).resolve().parent.parent / "static" / "css" / "studio.css"
+STYLESHEET = Path(__file__).resolve().parent.parent / "studio" / "static" / "css" / "studio.css"
 AA_TEXT = 4.5
 AA_FOCUS_RING = 3.0  # WCAG 1.4.11, for a non-text indicator
 # The backgrounds text is laid on: the page, cards and the top bar, rows, tiles and fields.

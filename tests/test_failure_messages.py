@@ -423,7 +423,7 @@ def test_the_detail_page_shows_the_sentence_and_the_raw_text_inside_details(logg
 def test_the_live_queue_shows_the_sentence(logged_in, generation):
     explanation = failed(generation)
 
-    html = logged_in.get(reverse("generations:queue"), HTTP_HX_REQUEST="true").content.decode()
+    html = logged_in.get(reverse("studio:queue"), HTTP_HX_REQUEST="true").content.decode()
 
     assert escape(explanation.summary) in html
     assert (

@@ -9,7 +9,6 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.html import escape
 
-from generations import gallery
 from generations.models import (
     Favourite,
     Generation,
@@ -17,6 +16,7 @@ from generations.models import (
     ReviewState,
     Status,
 )
+from studio import gallery
 
 
 @pytest.fixture

@@ -202,7 +202,7 @@ def test_the_page_shows_an_error_for_every_field_of_the_form(user, rf, db):
     request = rf.get("/")
     request.user = user
 
-    page = render_to_string("generations/dashboard.html", {"form": form}, request=request)
+    page = render_to_string("studio/dashboard.html", {"form": form}, request=request)
 
     missing = [name for name in form.fields if f"problem-with-{name}" not in page]
     assert missing == []

@@ -9,21 +9,21 @@ from django.core import signing
 from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 
-from generations.gallery import GalleryFilters
 from generations.models import Batch, Generation, LoraPreset, PromptPreset
 from generations.models.library import SOURCE_LINK_SALT
+from studio.gallery import GalleryFilters
 
 # What each page reads: its view's request.GET, its filter form, Django's admin changelist.
 PAGE_PARAMETERS = {
     "login": ["next"],
-    "generations:dashboard": ["reuse"],
-    "generations:healthz": ["check"],
-    "generations:gallery": [*GalleryFilters.base_fields, "after"],
-    "generations:video": ["download"],
-    "generations:review-next": ["after"],
-    "generations:library-pictures": ["show", "page"],
-    "generations:api-list": ["limit"],
-    "generations:compare": ["ids"],
+    "studio:dashboard": ["reuse"],
+    "api:healthz": ["check"],
+    "studio:gallery": [*GalleryFilters.base_fields, "after"],
+    "studio:video": ["download"],
+    "studio:review-next": ["after"],
+    "studio:library-pictures": ["show", "page"],
+    "api:generations": ["limit"],
+    "studio:compare": ["ids"],
     "admin:generations_generation_changelist": ["q", "o", "p", "lora", "created_at__year"],
     "admin:generations_lorapreset_changelist": ["q"],
     "admin:generations_promptpreset_changelist": ["q"],
@@ -67,7 +67,7 @@ HOSTILE_VALUES = {
 }
 
 # healthz answers 503 when a check fails, as it should: no cluster runs in these tests.
-EXPECTED_ANSWERS = {"generations:healthz": 503}
+EXPECTED_ANSWERS = {"api:healthz": 503}
 
 
 def named_patterns(resolver=None, namespace=""):
@@ -118,9 +118,9 @@ def sample_url(name, pattern, rows):
 
 def sample_pk(name, rows):
     for kind in ("picture", "lora", "prompt"):
-        if name.startswith(f"generations:library-{kind}"):
+        if name.startswith(f"studio:library-{kind}"):
             return rows[kind].pk
-    return rows["batch"].pk if name == "generations:batch" else rows["generation"].pk
+    return rows["batch"].pk if name == "studio:batch" else rows["generation"].pk
 
 
 def admin_object_id(pattern, rows):

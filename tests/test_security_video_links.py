@@ -14,7 +14,7 @@ from generations import wan_api
 from generations.wan_api import DownloadOutcome, WanClient
 from lib.public_fetch import is_public_address
 
-from .test_wan_api import API_KEY, MP4, Reply, ScriptedServer, video_reply
+from .test_wan_api_client import API_KEY, MP4, Reply, ScriptedServer, video_reply
 
 PUBLIC_LOOKING = "93.184.216.34"
 

@@ -30,7 +30,7 @@ class Batch(models.Model):
         return f"Batch {self.pk}"
 
     def get_absolute_url(self):
-        return reverse("generations:batch", args=[self.pk])
+        return reverse("studio:batch", args=[self.pk])
 
 
 class Status(models.TextChoices):
@@ -212,7 +212,7 @@ class Generation(models.Model):
         return f"#{self.pk} {self.prompt[:40]}"
 
     def get_absolute_url(self):
-        return reverse("generations:detail", args=[self.pk])
+        return reverse("studio:detail", args=[self.pk])
 
     @property
     def is_in_flight(self):

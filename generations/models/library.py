@@ -78,7 +78,7 @@ class SourceImage(models.Model):
         if bucket_link := source_picture_link(self.image.name):  # media in S3: presigned
             return bucket_link
         token = signing.dumps(self.pk, salt=SOURCE_LINK_SALT)
-        return settings.PUBLIC_BASE_URL + reverse("generations:source-link", args=[token])
+        return settings.PUBLIC_BASE_URL + reverse("studio:source-link", args=[token])
 
     @classmethod
     def from_signed_token(cls, token):

@@ -1,0 +1,129 @@
+"""The JSON API: the same form as the page, generations out as JSON."""
+
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from api.auth import api_login_required
+from generations import failures
+from generations.forms import GenerationForm
+from generations.models import Generation
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+LIST_LIMIT_DEFAULT = 50
+LIST_LIMIT_MAX = 200
+
+
+def generation_json(request, generation):
+    return {
+        "id": generation.pk,
+        "owner": generation.owner.get_username(),
+        "status": generation.status,
+        "progress_percent": generation.progress_percent,
+        "eta": generation.eta_seconds,
+        "failure_reason": generation.failure_reason,
+        "failure_message": str(failures.explain(generation.failure_reason))
+        if generation.failure_reason
+        else "",
+        "api_task_id": generation.api_task_id,
+        "seed": generation.reported_seed,
+        "source_image": generation.source_image_id,
+        "parameters": {
+            "prompt": generation.prompt,
+            "negative_prompt": generation.negative_prompt,
+            "width": generation.width,
+            "height": generation.height,
+            "seed": generation.seed,
+            "steps": generation.steps,
+            "guidance_scale": generation.guidance_scale,
+            "flow_shift": generation.flow_shift,
+            "enable_safety_checker": generation.enable_safety_checker,
+            "fast_mode": generation.fast_mode,
+            "loras": lora_settings(generation),
+        },
+        "video_url": absolute(request, "studio:video", generation) if generation.video else None,
+        "poster_url": request.build_absolute_uri(generation.poster.url)
+        if generation.poster
+        else None,
+        "video_duration": generation.video_duration,
+        "video_bytes": generation.video_bytes,
+        "video_sha256": generation.video_sha256 or None,
+        "estimated_cost": str(generation.estimated_cost) if generation.estimated_cost else None,
+        "review_state": generation.review_state,
+        "review_note": generation.review_note,
+        "created_at": generation.created_at.isoformat(),
+        "finished_at": generation.finished_at.isoformat() if generation.finished_at else None,
+    }
+
+
+def lora_settings(generation):
+    return [{"path": lora.path, "scale": lora.scale} for lora in generation.loras.all()]
+
+
+def absolute(request, route, generation):
+    return request.build_absolute_uri(reverse(route, args=[generation.pk]))
+
+
+@api_login_required
+@require_http_methods(["GET", "POST"])
+def generations(request):
+    if not request.user.has_perm("generations.view_generation"):
+        return forbidden()
+    if request.method == "POST":
+        if not request.user.has_perm("generations.add_generation"):
+            return forbidden()
+        return create_generations(request)
+    limit = bounded_limit(request.GET.get("limit"))
+    rows = Generation.objects.visible_to(request.user).select_related("owner")
+    rows = rows.prefetch_related("loras")[:limit]
+    return JsonResponse({"results": [generation_json(request, row) for row in rows]})
+
+
+def create_generations(request):
+    """201 with what the submit made; 200 with the same answer when its Idempotency-Key was
+    used before by this person within a day (nothing new is made or billed)."""
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    form = GenerationForm(request.POST, request.FILES, user=request.user, submission_key=key)
+    if not form.is_valid() or (submission := form.save(owner=request.user)) is None:
+        errors = form_errors(form)
+        if key is not None and "submission_key" in errors:
+            errors[IDEMPOTENCY_HEADER] = errors.pop("submission_key")
+        return JsonResponse({"errors": errors}, status=400)
+    if not submission.generations:
+        message = "This key was used for a submit whose generations have since been deleted."
+        return JsonResponse({"errors": {IDEMPOTENCY_HEADER: [message]}}, status=409)
+    status = 200 if submission.is_repeat else 201
+    if submission.batch_id is None:
+        return JsonResponse(generation_json(request, submission.generations[0]), status=status)
+    body = {
+        "batch": submission.batch_id,
+        "generations": [generation_json(request, row) for row in submission.generations],
+    }
+    return JsonResponse(body, status=status)
+
+
+@api_login_required
+@require_GET
+def generation(request, pk):
+    if not request.user.has_perm("generations.view_generation"):
+        return forbidden()
+    rows = Generation.objects.visible_to(request.user).select_related("owner")
+    row = get_object_or_404(rows.prefetch_related("loras"), pk=pk)
+    return JsonResponse(generation_json(request, row))
+
+
+def forbidden():
+    return JsonResponse({"error": "Your role does not allow this."}, status=403)
+
+
+def form_errors(form):
+    """{field: [messages]}, with form-wide problems under "__all__"."""
+    return {field: [str(message) for message in errors] for field, errors in form.errors.items()}
+
+
+def bounded_limit(raw):
+    try:
+        return max(1, min(LIST_LIMIT_MAX, int(raw)))
+    except (TypeError, ValueError):
+        return LIST_LIMIT_DEFAULT

@@ -1,0 +1,214 @@
+"""The gallery's filters and keyset pages: the same few queries per page at any size, every
+one read for the request that asks (visibility and favourites included)."""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db.models import Exists, OuterRef, Subquery
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from generations.models import (
+    Favourite,
+    Generation,
+    GenerationLora,
+    LoraPreset,
+    ReviewState,
+    Status,
+)
+from generations.search import SEARCH_MAX_CHARACTERS, SEARCH_MAX_WORDS
+
+PAGE_SIZE = 24
+# What a card shows (generations/partials/gallery_card.html) and where the next page starts.
+CARD_FIELDS = (
+    "prompt",
+    "status",
+    "review_state",
+    "video",
+    "poster",
+    "created_at",
+    "owner__username",
+    "source_image__image",
+)
+
+# Days a filter may name: a day past these, moved to midnight in the studio's time zone and a
+# day on, would leave what a date can hold.
+DAY_RANGE = [MinValueValidator(date(1970, 1, 1)), MaxValueValidator(date(9998, 12, 31))]
+
+
+class GalleryFilters(forms.Form):
+    """Everything lives in the URL, so a filtered view can be shared and the back button works."""
+
+    q = forms.CharField(
+        required=False,
+        label="Search prompts",
+        max_length=SEARCH_MAX_CHARACTERS,
+        error_messages={
+            "max_length": "Search with at most %(limit_value)d characters "
+            "(this has %(show_value)d)."
+        },
+    )
+    who = forms.CharField(required=False, label="Made by")  # "", "mine" or a username
+    status = forms.ChoiceField(
+        required=False, choices=[("", "Finished videos"), ("all", "Any state"), *Status.choices]
+    )
+    review = forms.ChoiceField(
+        required=False, choices=[("", "Any review"), *ReviewState.choices], label="Review"
+    )
+    lora = forms.CharField(required=False, label="LoRA")
+    since = forms.DateField(
+        required=False,
+        label="From",
+        widget=forms.DateInput({"type": "date"}),
+        validators=DAY_RANGE,
+    )
+    until = forms.DateField(
+        required=False,
+        label="To",
+        widget=forms.DateInput({"type": "date"}),
+        validators=DAY_RANGE,
+    )
+    favourites = forms.BooleanField(required=False, label="Favourites only")
+    sort = forms.ChoiceField(
+        required=False, choices=[("newest", "Newest first"), ("oldest", "Oldest first")]
+    )
+
+    def clean_q(self):
+        words = len(self.cleaned_data["q"].split())
+        if words > SEARCH_MAX_WORDS:
+            raise forms.ValidationError(
+                f"Search with at most {SEARCH_MAX_WORDS} words (this has {words})."
+            )
+        return self.cleaned_data["q"]
+
+
+def filter_values(query):
+    """A gallery URL's valid filters; none when any is invalid (the filter bar says which)."""
+    form = GalleryFilters(query)
+    return form, (form.cleaned_data if form.is_valid() else {})
+
+
+def filtered(rows, values, viewer):
+    """rows narrowed by the gallery's filter values, as `viewer` asked for them."""
+    status = values.get("status")
+    if not status:
+        rows = rows.filter(status=Status.SUCCEEDED)
+    elif status != "all":
+        rows = rows.filter(status=status)
+    who = values.get("who")
+    if who == "mine":
+        rows = rows.filter(owner=viewer)
+    elif who:
+        # The person's id as a value, not a join on names: the planner then estimates their
+        # share of the rows instead of guessing.
+        person = get_user_model().objects.filter(username=who).values("pk")[:1]
+        rows = rows.filter(owner=Subquery(person))
+    for word in (values.get("q") or "").split():
+        rows = rows.filter(prompt__icontains=word)
+    if values.get("review"):
+        rows = rows.filter(review_state=values["review"])
+    if values.get("lora"):
+        rows = rows.filter(
+            Exists(GenerationLora.objects.filter(generation=OuterRef("pk"), path=values["lora"]))
+        )
+    if values.get("since"):
+        rows = rows.filter(created_at__gte=day_start(values["since"]))
+    if values.get("until"):
+        rows = rows.filter(created_at__lt=day_start(values["until"]) + timezone.timedelta(days=1))
+    if values.get("favourites"):
+        rows = rows.filter(Exists(Favourite.objects.filter(generation=OuterRef("pk"), user=viewer)))
+    return rows
+
+
+def filter_options():
+    """Teammates and LoRA preset paths offered by the filter bar."""
+    people = get_user_model().objects.filter(is_active=True).order_by("username")
+    presets = LoraPreset.objects.filter(is_active=True).order_by("path")
+    return {
+        "teammates": list(people.values_list("username", flat=True)),
+        "lora_paths": list(presets.values_list("path", flat=True)),
+    }
+
+
+def day_start(day):
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+@dataclass
+class Page:
+    """A gallery page as one viewer sees it."""
+
+    filters: GalleryFilters
+    rows: list  # Generations with just CARD_FIELDS, each with is_favourite
+    next_cursor: str | None
+
+
+def page_for(request):
+    """The page of rows the URL's filters and `after` cursor select, as request.user sees it."""
+    viewer = request.user
+    filters, values = filter_values(request.GET)
+    rows = filtered(Generation.objects.visible_to(viewer), values, viewer)
+    rows = after_position(rows, parse_cursor(request.GET.get("after")), values.get("sort"))
+    rows = (
+        rows.select_related("owner", "source_image")
+        .only(*CARD_FIELDS)
+        .annotate(
+            is_favourite=Exists(Favourite.objects.filter(generation=OuterRef("pk"), user=viewer))
+        )
+    )
+    found = list(rows[: PAGE_SIZE + 1])
+    next_cursor = cursor_after(found[PAGE_SIZE - 1]) if len(found) > PAGE_SIZE else None
+    return Page(filters, found[:PAGE_SIZE], next_cursor)
+
+
+def after_position(rows, position, sort):
+    """Keyset order by (created_at, id), starting after `position` when there is one."""
+    if sort == "oldest":
+        rows = rows.order_by("created_at", "id")
+        if position:
+            rows = rows.filter(created_at__gte=position[0]).exclude(
+                created_at=position[0], id__lte=position[1]
+            )
+    else:
+        rows = rows.order_by("-created_at", "-id")
+        if position:
+            rows = rows.filter(created_at__lte=position[0]).exclude(
+                created_at=position[0], id__gte=position[1]
+            )
+    return rows
+
+
+def cursor_after(row):
+    return f"{row.created_at.isoformat()}_{row.pk}"
+
+
+def page_url(query, cursor):
+    """The gallery URL of the page after `cursor`, keeping the filters; None on the last page."""
+    if not cursor:
+        return None
+    query = query.copy()
+    query["after"] = cursor
+    return f"{reverse('studio:gallery')}?{query.urlencode()}"
+
+
+def parse_cursor(cursor):
+    """(moment, id) from a cursor made by cursor_after; None for anything else, which then
+    shows the first page."""
+    if not cursor or "_" not in cursor:
+        return None
+    moment, _, pk = cursor.rpartition("_")
+    if not (pk.isascii() and pk.isdigit()):
+        return None
+    try:
+        when = parse_datetime(moment)
+        if when is None:
+            return None
+        if timezone.is_naive(when):
+            when = timezone.make_aware(when)
+        return when.astimezone(UTC), int(pk)
+    except (ValueError, OverflowError):  # a month 13, or a moment before year 1 in UTC
+        return None

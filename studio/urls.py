@@ -1,0 +1,59 @@
+from django.urls import path
+
+from studio.views import compare, gallery, generation, library, media, review, team
+from studio.views import studio as studio_page
+
+app_name = "studio"
+
+urlpatterns = [
+    path("", studio_page.dashboard, name="dashboard"),
+    path("generations/rows/", studio_page.queue, name="queue"),
+    path("gallery/", gallery.gallery_page, name="gallery"),
+    path("batches/<int:pk>/", gallery.batch_detail, name="batch"),
+    path("generations/<int:pk>/", generation.generation_detail, name="detail"),
+    path("generations/<int:pk>/favourite/", generation.toggle_favourite, name="favourite"),
+    path("generations/<int:pk>/delete/", generation.delete_generation, name="delete"),
+    path("generations/<int:pk>/video.mp4", generation.generation_video, name="video"),
+    path("generations/<int:pk>/cancel/", generation.cancel_generation, name="cancel"),
+    path(
+        "generations/<int:pk>/submit-again/",
+        generation.submit_generation_again,
+        name="submit-again",
+    ),
+    path("generations/<int:pk>/retry/", generation.retry_generation, name="retry"),
+    path("review/", review.review_next, name="review-next"),
+    path("review/<int:pk>/", review.review, name="review"),
+    path("review/<int:pk>/decide/", review.decide, name="review-decide"),
+    path("ledger/", team.ledger, name="ledger"),
+    path("studio/resume/", team.resume, name="resume"),
+    path("media/<path:name>", media.media_file, name="media"),
+    path("public/source/<str:token>/", media.source_link, name="source-link"),
+    # --- libraries (pictures, LoRA presets, prompt presets) and compare ---
+    path("library/", library.library, name="library"),
+    path("library/pictures/", library.pictures, name="library-pictures"),
+    path("library/pictures/<int:pk>/", library.edit_picture, name="library-picture"),
+    path(
+        "library/pictures/<int:pk>/retire/",
+        library.retire_picture,
+        name="library-picture-retire",
+    ),
+    path(
+        "library/pictures/<int:pk>/restore/",
+        library.restore_picture,
+        name="library-picture-restore",
+    ),
+    path("library/loras/", library.loras, name="library-loras"),
+    path("library/loras/new/", library.add_lora, name="library-lora-new"),
+    path("library/loras/<int:pk>/", library.edit_lora, name="library-lora"),
+    path("library/loras/<int:pk>/retire/", library.retire_lora, name="library-lora-retire"),
+    path("library/loras/<int:pk>/restore/", library.restore_lora, name="library-lora-restore"),
+    path("library/prompts/", library.prompts, name="library-prompts"),
+    path("library/prompts/new/", library.add_prompt, name="library-prompt-new"),
+    path("library/prompts/<int:pk>/", library.edit_prompt, name="library-prompt"),
+    path(
+        "library/prompts/<int:pk>/delete/",
+        library.delete_prompt,
+        name="library-prompt-delete",
+    ),
+    path("compare/", compare.compare_page, name="compare"),
+]

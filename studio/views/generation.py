@@ -1,0 +1,98 @@
+"""One generation: its page, and what its owner may do with it."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.text import slugify
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseStopPolling
+
+from generations.models import Favourite
+from generations.tasks import enqueue_submit
+from lib.file_responses import stored_file_response
+from studio.access import can_view, owned_generation, visible_generation
+
+
+@can_view
+def generation_detail(request, pk):
+    generation = visible_generation(request, pk)
+    template = "studio/partials/detail_body.html" if request.htmx else "studio/detail.html"
+    context = {
+        "generation": generation,
+        "is_favourite": Favourite.objects.filter(user=request.user, generation=generation).exists(),
+        "can_manage": generation.owner_id == request.user.pk
+        or request.user.has_perm("generations.change_generation"),
+    }
+    response = render(request, template, context)
+    if request.htmx and not generation.is_active:
+        response.status_code = HttpResponseStopPolling.status_code
+    return response
+
+
+@can_view
+@require_POST
+def toggle_favourite(request, pk):
+    generation = visible_generation(request, pk)
+    is_favourite = Favourite.toggle(request.user, generation)
+    if request.htmx:
+        context = {"generation": generation, "is_favourite": is_favourite}
+        return render(request, "studio/partials/favourite_button.html", context)
+    return redirect(generation)
+
+
+def delete_generation(request, pk):
+    generation = owned_generation(request, pk)
+    if generation.is_active:
+        messages.error(request, "A generation the API is still working on cannot be deleted.")
+        return redirect(generation)
+    if request.method == "POST":
+        generation.delete_with_files()
+        messages.success(request, f"Generation #{pk} was deleted.")
+        return redirect("studio:gallery")
+    return render(request, "studio/confirm_delete.html", {"generation": generation})
+
+
+@require_POST
+def cancel_generation(request, pk):
+    generation = owned_generation(request, pk)
+    if not generation.cancel():
+        messages.error(request, "Only a generation that is still queued can be canceled.")
+    return back(request, generation)
+
+
+@require_POST
+def submit_generation_again(request, pk):
+    generation = owned_generation(request, pk)
+    if generation.submit_again():
+        enqueue_submit(generation.pk)
+        messages.warning(
+            request, "Submitted again. If the first attempt did reach the API, both are billed."
+        )
+    return back(request, generation)
+
+
+@require_POST
+def retry_generation(request, pk):
+    generation = owned_generation(request, pk)
+    if generation.retry():
+        enqueue_submit(generation.pk)
+    return back(request, generation)
+
+
+def back(request, generation):
+    return (
+        redirect("studio:dashboard")
+        if request.POST.get("from") == "queue"
+        else redirect(generation)
+    )
+
+
+@can_view
+@require_GET
+def generation_video(request, pk):
+    generation = visible_generation(request, pk)
+    if not generation.video:
+        raise Http404("This generation has no video yet")
+    download = request.GET.get("download") == "1"
+    filename = f"{slugify(generation.prompt)[:60] or 'generation'}-{generation.pk}.mp4"
+    return stored_file_response(request, generation.video.name, download, filename)

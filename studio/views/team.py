@@ -1,0 +1,27 @@
+"""Team switches for admins: resume submissions, the ledger."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from generations import costs
+from generations.tasks import resume_submissions
+
+
+@permission_required("generations.manage_studio", raise_exception=True)
+@require_POST
+def resume(request):
+    resume_submissions()
+    messages.success(request, "Submissions resumed. Queued generations are being sent.")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "studio:dashboard"
+    return redirect(target)
+
+
+@permission_required("generations.manage_studio", raise_exception=True)
+@require_GET
+def ledger(request):
+    return render(request, "studio/ledger.html", {"rows": costs.ledger()})
