@@ -1,6 +1,6 @@
-"""WanStudio settings: everything comes from environment variables with laptop-safe defaults.
-
-Every variable is listed in README.md. Production sets DJANGO_DEBUG=0 and SECRET_KEY.
+"""WanStudio settings: everything comes from environment variables with laptop-safe defaults,
+one block per concern. Every variable is listed in README.md; production sets DJANGO_DEBUG=0,
+SECRET_KEY and WAN_API_KEY.
 """
 
 import json
@@ -41,6 +41,7 @@ def env_list(name, default):
     return [item.strip() for item in value.split(",") if item.strip()] if value else default
 
 
+# --- where the studio runs --------------------------------------------------------------------
 DEBUG = env_bool("DJANGO_DEBUG", True)
 VAR_DIR = Path(env_str("WANSTUDIO_VAR_DIR", str(BASE_DIR / "var")))
 # `make run` is a real instance on one machine: runstudio sets WANSTUDIO_LOCAL=1 (and DEBUG off)
@@ -63,6 +64,20 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
+# --- HTTPS (a deployment behind a TLS proxy) --------------------------------------------------
+# htmx sends the CSRF token from the page (hx-headers), so scripts never need the cookie.
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_HTTPONLY = True
+if WANSTUDIO_HTTPS:
+    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+    CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 30)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- apps, requests and pages -----------------------------------------------------------------
 INSTALLED_APPS = [
     "studio",  # first: its templates (registration/, error pages) win over contrib's
     "api",
@@ -76,6 +91,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_q",
     "generations",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -90,6 +106,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "wanstudio.urls"
@@ -111,7 +129,13 @@ TEMPLATES = [
     },
 ]
 
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
 
+
+# --- database ---------------------------------------------------------------------------------
 def database_from_env():
     url = env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'wanstudio.sqlite3'}"
     config = dj_database_url.parse(
@@ -136,6 +160,7 @@ DATABASES = {"default": database_from_env()}
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- accounts and logins ----------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -145,11 +170,26 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "studio:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
-LANGUAGE_CODE = "en-us"
-TIME_ZONE = env_str("TIME_ZONE", "UTC")
-USE_I18N = True
-USE_TZ = True
+# Login throttling (django-axes): too many failed logins for one name from one address lock
+# that pair out for a while; the lockout page says so plainly.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "generations.roles.PermissionsBackend",
+]
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # lockouts are still logged, as warnings
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_COOLOFF_MESSAGE = (
+    f"Too many failed logins: this account is locked for {LOGIN_LOCKOUT_MINUTES} minutes "
+    "from your address. Try again later, or ask an admin to unlock it."
+)
 
+# --- static files, media and the bucket -------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "staticfiles")))
 MEDIA_URL = "/media/"
@@ -196,13 +236,7 @@ if S3_BUCKET:
 else:
     MEDIA_ORIGINS = []
 
-# The live queue partial (polled every 2 s by every open studio page) is read from the database
-# at most this often per web process; 0 reads it for every request. It must stay below the poll
-# interval, or a page could be told "nothing in flight" by a read older than its last submit.
-LIVE_QUEUE_FRESHNESS = env_float("LIVE_QUEUE_FRESHNESS", 1.0)
-if not 0 <= LIVE_QUEUE_FRESHNESS < 2:
-    raise ImproperlyConfigured("LIVE_QUEUE_FRESHNESS must be at least 0 and below 2 (seconds)")
-
+# --- uploads and links the API fetches --------------------------------------------------------
 # Uploads: pictures above this size are refused before Pillow decodes them.
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -212,8 +246,13 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 SOURCE_LINK_MAX_AGE = env_int("SOURCE_LINK_MAX_AGE", 3600)
 
+# --- the Wan API and what it costs ------------------------------------------------------------
 # The hosted Wan 2.1 API. Without a key the studio talks to its own simulator (wansim).
 WAN_API_KEY = env_str("WAN_API_KEY")
+# Production refuses to start without its secrets, which only ever come from the environment;
+# `make run` without a key talks to the simulator it starts.
+if not DEBUG and not WAN_API_KEY and not WANSTUDIO_LOCAL:
+    raise ImproperlyConfigured("WAN_API_KEY must be set when DJANGO_DEBUG=0 (outside make run)")
 WANSIM_PORT = env_int("WANSIM_PORT", 8001)
 WANSIM_API_KEY = "sim-key"
 WAN_API_BASE_URL = env_str(
@@ -238,6 +277,7 @@ WAN_PRICE_TABLE = json.loads(
 )
 WAN_PRICE_CURRENCY = env_str("WAN_PRICE_CURRENCY", "USD")
 
+# --- background jobs --------------------------------------------------------------------------
 # django-q2: the ORM broker by default, Redis when REDIS_URL is set. The Generation rows,
 # not the broker, decide what happens: a lost or repeated job is repaired by reconcile.
 REDIS_URL = env_str("REDIS_URL")
@@ -259,52 +299,9 @@ else:
     Q_CLUSTER["orm"] = "default"
     Q_CLUSTER["poll"] = 0.2
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"urllib3": {"level": "WARNING"}},
-}
-
-if WANSTUDIO_HTTPS:
-    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
-    CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 30)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-
-
-# --- security ---------------------------------------------------------------------------
-# Production refuses to start without its secrets, which only ever come from the environment;
-# `make run` without a key talks to the simulator it starts.
-if not DEBUG and not WAN_API_KEY and not WANSTUDIO_LOCAL:
-    raise ImproperlyConfigured("WAN_API_KEY must be set when DJANGO_DEBUG=0 (outside make run)")
-
-# Login throttling (django-axes): too many failed logins for one name from one address lock
-# that pair out for a while; the lockout page says so plainly.
-INSTALLED_APPS += ["axes"]
-AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
-    "generations.roles.PermissionsBackend",
-]
-LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
-LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
-AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
-AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
-AXES_VERBOSE = False  # lockouts are still logged, as warnings
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_COOLOFF_MESSAGE = (
-    f"Too many failed logins: this account is locked for {LOGIN_LOCKOUT_MINUTES} minutes "
-    "from your address. Try again later, or ask an admin to unlock it."
-)
-
+# --- content security policy ------------------------------------------------------------------
 # Content-Security-Policy (django-csp): no inline script or style anywhere, no eval.
 # htmx is loaded from a file and told not to inject its indicator <style> (see base.html).
-MIDDLEWARE += ["csp.middleware.CSPMiddleware", "axes.middleware.AxesMiddleware"]
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -322,9 +319,12 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# htmx sends the CSRF token from the page (hx-headers), so scripts never need the cookie.
-CSRF_COOKIE_HTTPONLY = True
-SESSION_COOKIE_HTTPONLY = True
-if WANSTUDIO_HTTPS:
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
-    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+# --- logging ----------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"urllib3": {"level": "WARNING"}},
+}
