@@ -3,7 +3,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.utils.html import format_html
 
-from . import tasks
+from . import jobs
 from .models import (
     IN_FLIGHT_REFUSAL,
     ApiToken,
@@ -223,7 +223,7 @@ class GenerationAdmin(BoundedChangelist, admin.ModelAdmin):
         retried = 0
         for generation in queryset.filter(status=Status.FAILED):
             if generation.retry():
-                tasks.enqueue_submit(generation.pk)
+                jobs.enqueue_submit(generation.pk)
                 retried += 1
         self.message_user(request, f"{retried} failed generation(s) queued again.")
 
@@ -313,7 +313,7 @@ class StudioStateAdmin(admin.ModelAdmin):
 
     @admin.action(description="Resume submissions")
     def resume(self, request, queryset):
-        tasks.resume_submissions()
+        StudioState.resume()
         self.message_user(request, "Submissions resumed.", messages.SUCCESS)
 
 

@@ -11,11 +11,11 @@ class GenerationsConfig(AppConfig):
         from django.db.models.signals import m2m_changed, post_save, pre_delete
         from django_q.signals import post_spawn
 
-        from . import roles, tasks
+        from . import jobs, roles
         from .models import Generation
         from .models.generation import refuse_deleting_in_flight
 
-        post_spawn.connect(tasks.on_worker_start, dispatch_uid="generations-worker-start")
+        post_spawn.connect(jobs.on_worker_start, dispatch_uid="generations-worker-start")
         post_migrate.connect(install_schedules, sender=self)
         user_model = get_user_model()
         pre_delete.connect(refuse_deleting_in_flight, sender=Generation)
@@ -24,6 +24,6 @@ class GenerationsConfig(AppConfig):
 
 
 def install_schedules(**kwargs):
-    from .tasks import ensure_schedules
+    from .jobs import ensure_schedules
 
     ensure_schedules()

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 
 from . import costs, media, wan_api
+from .jobs import enqueue_submit
 from .models import (
     Batch,
     Generation,
@@ -20,7 +21,6 @@ from .models import (
     SourceImage,
     SubmitKey,
 )
-from .tasks import enqueue_submit
 
 CLARITY_SIZES = {"480p": (832, 480), "720p": (1280, 720)}
 MAX_SEEDS_PER_PROMPT = 16

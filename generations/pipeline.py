@@ -1,7 +1,9 @@
-"""The process: submit, poll, download, reconcile. One function per step, each taking an id.
+"""The process: submit, poll, download, dispatch, reconcile. One function per step, each
+taking an id.
 
 The Generation row decides everything; the queue only carries ids. Every step first moves
-the row with a compare-and-set, so a repeated or redelivered job does no harm.
+the row with a compare-and-set, so a repeated or redelivered job does no harm, and the
+dispatcher claims the rows it works on, so several dispatchers at once do no harm either.
 """
 
 import hashlib
@@ -16,10 +18,10 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import OperationalError, transaction
+from django.db import OperationalError, close_old_connections, transaction
 from django.utils import timezone
 
-from . import media, wan_api
+from . import jobs, media, wan_api
 from .models import ApiRateLimit, Generation, Status, StudioState, random_media_name
 
 log = logging.getLogger(__name__)
@@ -115,10 +117,7 @@ def submit_generation(generation_id, max_wait=5.0):
 def apply_submit_result(generation, result):
     outcome = wan_api.SubmitOutcome
     if result.outcome == outcome.ACCEPTED:
-        record_accepted(generation, result.task_id)
-        from .tasks import start_dispatcher  # the queue glue; imported late to keep arrows one way
-
-        start_dispatcher()
+        record_accepted(generation, result.task_id)  # the running dispatcher polls it when due
     elif result.outcome == outcome.REJECTED and result.reason == OUT_OF_CREDIT:
         StudioState.pause(f"The API account is out of credit ({api_error_text(result)}).")
         generation.requeue_submit(timezone.now(), "Held: the API account is out of credit")
@@ -229,9 +228,7 @@ def apply_task_result(generation, task):
         if video is None:
             note_poll_trouble(generation, "no_video", "The API reported success without a video")
         elif generation.claim_for_download(task.seed):
-            from .tasks import enqueue_download
-
-            enqueue_download(generation.pk, video.url)
+            jobs.enqueue_download(generation.pk, video.url)
     else:
         generation.record_progress(
             processing=task.status == status.PROCESSING,
@@ -323,14 +320,39 @@ def file_sha256(path):
 
 # --- dispatch and reconcile ------------------------------------------------------------
 
+# Longest sleep between two looks at the due rows: a task accepted meanwhile is polled when due.
+DISPATCH_IDLE_SECONDS = 1.0
 
-def submit_due_generations(limit=10, backlog_window=500):
+
+def dispatch(until):
+    """Send due submits and poll due tasks until `until` (a time.monotonic() moment).
+
+    Every row is claimed before it is acted on, so any number of these loops may run at once.
+    """
+    while time.monotonic() < until:
+        try:
+            submit_due_generations(until=until)
+            poll_due_generations(until=until)
+            wait = seconds_until_next_due()
+        except OperationalError as error:
+            # A locked or lost database: look again soon, rather than end the slice and
+            # leave every task unpolled until the next one.
+            log.warning("The dispatcher could not use the database (%s); trying again", error)
+            close_old_connections()
+            wait = None
+        nap = DISPATCH_IDLE_SECONDS if wait is None else max(0.2, min(wait, DISPATCH_IDLE_SECONDS))
+        time.sleep(max(0.0, min(nap, until - time.monotonic())))
+
+
+def submit_due_generations(limit=10, backlog_window=500, until=None):
     """Queued rows whose time has come, taking turns between people."""
     if StudioState.submissions_are_paused():
         return
     due = Generation.objects.due_for_submit(timezone.now()).order_by("due_at", "id")
     rows = due.values_list("pk", "owner_id")[:backlog_window]
     for generation_id in taking_turns(rows)[:limit]:
+        if until is not None and time.monotonic() >= until:
+            return
         submit_generation(generation_id)
 
 
@@ -357,12 +379,14 @@ def has_submit_backlog(generation_id):
     return due.exists()
 
 
-def poll_due_generations(limit=20):
+def poll_due_generations(limit=20, until=None):
     slot_wait = 60.0 / settings.WAN_API_RATE_PER_MINUTE + 1
     ids, held_until = claim_due_polls(limit, slot_wait)
     for index, generation_id in enumerate(ids):
-        if not reserve_api_request(max_wait=slot_wait):
-            # The budget is spent: hand the rest back now rather than when the claim runs out.
+        out_of_time = until is not None and time.monotonic() >= until
+        if out_of_time or not reserve_api_request(max_wait=slot_wait):
+            # The slice ends or the budget is spent: hand the rest back now, not when the
+            # claim runs out.
             Generation.objects.filter(pk__in=ids[index:], due_at=held_until).update(
                 due_at=timezone.now()
             )
@@ -372,9 +396,9 @@ def poll_due_generations(limit=20):
 
 
 def claim_due_polls(limit, slot_wait):
-    """Due in-flight rows for this dispatcher alone, should another run at the same time
-    (several clusters, a lapsed lease): rows being claimed elsewhere are skipped, and claimed
-    rows are not due again until this batch has had time to poll them."""
+    """Due in-flight rows for this dispatcher alone, as others run at the same time: rows
+    being claimed elsewhere are skipped, and claimed rows are not due again until this batch
+    has had time to poll them."""
     now = timezone.now()
     held_until = now + timedelta(
         seconds=limit * slot_wait + settings.WAN_CONNECT_TIMEOUT + settings.WAN_READ_TIMEOUT

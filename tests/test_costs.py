@@ -219,7 +219,6 @@ def test_banner_tells_everyone_and_offers_admins_resume(user, admin_user):
 def test_resume_lets_queued_generations_go(
     out_of_credit, user, admin_user, source_image, monkeypatch
 ):
-    monkeypatch.setattr("generations.tasks.start_dispatcher", lambda: None)
     generation = Generation.objects.create_queued(owner=user, source_image=source_image, prompt="a")
     pipeline.submit_generation(generation.pk)
 

@@ -59,7 +59,6 @@ def test_the_admin_deletes_finished_work_and_keeps_its_charge(
     admin_browser, user, source_image, monkeypatch
 ):
     generation = generation_in(Status.SUBMITTING, user, source_image)
-    monkeypatch.setattr("generations.tasks.start_dispatcher", lambda: None)
     Generation.objects.filter(pk=generation.pk).update(api_task_id=None)
     generation.refresh_from_db()
     generation.mark_submitted("task-paid", generation.due_at)

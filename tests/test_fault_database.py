@@ -69,5 +69,5 @@ def test_an_accepted_task_is_recorded_even_if_the_database_refuses_writes_for_a_
     assert len(posts) == 1
     assert row["api_task_id"] == posts[0]["task_id"]
     assert stored_video_matches_the_api(studio, row)
-    # The dispatcher kept going through the refusals rather than die holding its lease.
+    # The dispatcher kept going through the refusals rather than give up until its next slice.
     assert recovered_in < 30

@@ -4,8 +4,8 @@ tests/test_fault_matrix.py and friends play the same faults through the running 
 import pytest
 from django.db import OperationalError
 
-from generations import pipeline, tasks, wan_api
-from generations.models import Generation, Status, WorkerLease
+from generations import pipeline, wan_api
+from generations.models import Generation, Status
 
 NOT_MP4 = wan_api.DownloadResult(wan_api.DownloadOutcome.INVALID, message="not an MP4 video")
 
@@ -49,7 +49,6 @@ def test_a_link_that_never_serves_a_video_ends_failed_with_the_reason(downloadin
 @pytest.fixture
 def submitting(source_image, user, monkeypatch):
     monkeypatch.setattr(pipeline.time, "sleep", lambda seconds: None)
-    monkeypatch.setattr("generations.tasks.start_dispatcher", lambda: None)
     generation = Generation.objects.create_queued(owner=user, source_image=source_image, prompt="p")
     generation.claim_for_submit()
     return generation
@@ -95,21 +94,47 @@ def test_a_task_id_that_cannot_be_recorded_is_logged(submitting, monkeypatch, ca
 # --- the dispatcher and a database that refuses for a moment -----------------------------
 
 
-def test_the_dispatcher_outlives_a_moment_of_database_refusal(db, monkeypatch):
-    monkeypatch.setattr(tasks.time, "sleep", lambda seconds: None)
-    monkeypatch.setattr(tasks, "start_dispatcher", lambda: None)
-    answers = iter([OperationalError("database is locked"), None])
+class Clock:
+    """The dispatcher's time: a sleep moves it on at once."""
 
-    def poll_due_generations():
-        answer = next(answers)
-        if answer is not None:
-            raise answer
+    def __init__(self):
+        self.now = 0.0
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def test_the_dispatcher_outlives_a_moment_of_database_refusal(db, monkeypatch):
+    monkeypatch.setattr(pipeline, "time", Clock())
+    refusals = iter([OperationalError("database is locked")])
+    rounds = []
+
+    def poll_due_generations(until):
+        rounds.append(until)
+        refusal = next(refusals, None)
+        if refusal is not None:
+            raise refusal
 
     monkeypatch.setattr(pipeline, "poll_due_generations", poll_due_generations)
-    monkeypatch.setattr(pipeline, "submit_due_generations", lambda: None)
+    monkeypatch.setattr(pipeline, "submit_due_generations", lambda until: None)
     monkeypatch.setattr(pipeline, "seconds_until_next_due", lambda: None)
 
-    tasks.dispatch()
+    pipeline.dispatch(until=3.0)
 
-    assert next(answers, "all used") == "all used"  # it came back for a second round
-    assert WorkerLease.is_free(tasks.DISPATCHER)
+    assert len(rounds) == 3  # after the refusal it kept looking, a second apart, to its end
+
+
+def test_the_dispatcher_looks_again_as_soon_as_a_task_is_due(db, monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr(pipeline, "time", clock)
+    looks = []
+    monkeypatch.setattr(pipeline, "poll_due_generations", lambda until: looks.append(clock.now))
+    monkeypatch.setattr(pipeline, "submit_due_generations", lambda until: None)
+    monkeypatch.setattr(pipeline, "seconds_until_next_due", lambda: 0.3)
+
+    pipeline.dispatch(until=1.0)
+
+    assert looks == pytest.approx([0.0, 0.3, 0.6, 0.9])

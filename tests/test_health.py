@@ -9,8 +9,8 @@ from django.test import Client
 from django.utils import timezone
 from django_q.models import Schedule
 
+from generations.jobs import ensure_schedules
 from generations.models import ApiToken
-from generations.tasks import ensure_schedules
 from wansim.server import SimConfig, Simulator
 from wansim.testing import StubServer
 

@@ -1,4 +1,4 @@
-"""The pipeline against a scripted stand-in for the API api (one module under test)."""
+"""The pipeline against a scripted stand-in for the API (one module under test)."""
 
 import hashlib
 import io
@@ -44,7 +44,6 @@ def api(monkeypatch):
     scripted = ScriptedClient()
     monkeypatch.setattr(pipeline, "api_client", lambda: scripted)
     monkeypatch.setattr(pipeline, "reserve_api_request", lambda max_wait: True)
-    monkeypatch.setattr("generations.tasks.start_dispatcher", lambda: None)
     return scripted
 
 
@@ -247,7 +246,7 @@ def test_poll_failed_task_records_the_reason(api, submitted):
 
 def test_poll_success_starts_the_download_with_the_link(api, submitted, monkeypatch):
     downloads = []
-    monkeypatch.setattr("generations.tasks.enqueue_download", lambda *args: downloads.append(args))
+    monkeypatch.setattr("generations.jobs.enqueue_download", lambda *args: downloads.append(args))
     video = wan_api.ResultVideo("https://cdn.example/v.mp4?sig=1", 3600, "mp4")
     api.poll_answers = [task(wan_api.TaskStatus.SUCCEEDED, videos=(video,), seed=77)]
 

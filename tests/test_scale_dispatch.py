@@ -1,4 +1,7 @@
-"""Two dispatchers at once (a lapsed lease, several clusters) never poll one task twice."""
+"""Dispatchers at once (overlapping slices, several clusters) never poll one task twice or post
+one generation twice: each claims the rows it works on, and that is all they share."""
+
+import time
 
 import pytest
 from django.utils import timezone
@@ -22,18 +25,30 @@ def processing(task_id):
 
 
 class RecordingApi:
-    """Answers every poll 'processing'; the first poll lets `meanwhile` run first."""
+    """Accepts every submit and answers every poll 'processing'; the first request lets
+    `meanwhile` run first."""
 
     def __init__(self, meanwhile=None):
         self.polls = []
+        self.submits = []
         self.meanwhile = meanwhile
 
-    def task_result(self, task_id):
-        self.polls.append(task_id)
+    def let_meanwhile_run(self):
         if self.meanwhile:
             run, self.meanwhile = self.meanwhile, None
             run()
+
+    def task_result(self, task_id):
+        self.polls.append(task_id)
+        self.let_meanwhile_run()
         return processing(task_id)
+
+    def submit(self, params):
+        self.submits.append(params.prompt)
+        self.let_meanwhile_run()
+        return wan_api.SubmitResult(
+            wan_api.SubmitOutcome.ACCEPTED, task_id=f"task-{params.prompt}", http_status=200
+        )
 
 
 @pytest.fixture
@@ -95,3 +110,36 @@ def test_a_polled_row_is_next_due_when_its_answer_says(api, in_flight):
     for row in Generation.objects.all():
         assert row.poll_attempts == 1
         assert row.due_at > timezone.now()
+
+
+def test_a_dispatcher_whose_slice_ends_hands_its_claimed_rows_back(api, in_flight):
+    pipeline.poll_due_generations(until=time.monotonic())
+
+    assert api.polls == []
+    assert all(row.due_at <= timezone.now() for row in Generation.objects.all())
+
+
+@pytest.fixture
+def queued(source_image, user, other_user):
+    people = [user, other_user]
+    return [
+        Generation.objects.create_queued(
+            owner=people[index % 2], source_image=source_image, prompt=f"queued {index}"
+        ).prompt
+        for index in range(4)
+    ]
+
+
+def test_two_dispatchers_sending_the_backlog_post_each_generation_once(api, queued):
+    api.meanwhile = pipeline.submit_due_generations  # a second dispatcher, mid-POST
+
+    pipeline.submit_due_generations()
+
+    assert sorted(api.submits) == sorted(queued)
+    assert set(Generation.objects.values_list("status", flat=True)) == {Status.SUBMITTED}
+
+
+def test_a_dispatcher_whose_slice_ends_sends_nothing_more(api, queued):
+    pipeline.submit_due_generations(until=time.monotonic())
+
+    assert api.submits == []

@@ -1,9 +1,6 @@
 """The studio's domain, one module per concern; everything is importable from here."""
 
-from .coordination import (  # noqa: F401
-    ApiRateLimit,
-    WorkerLease,
-)
+from .coordination import ApiRateLimit  # noqa: F401
 from .generation import (  # noqa: F401
     ACTIVE_STATUSES,
     IN_FLIGHT_REFUSAL,

@@ -1,10 +1,6 @@
-"""Shared state that lets several workers act as one: the API budget and leases."""
-
-from datetime import timedelta
+"""Shared state that lets several workers act as one: the API request budget."""
 
 from django.db import models, transaction
-from django.db.models import Q
-from django.utils import timezone
 
 
 class ApiRateLimit(models.Model):
@@ -31,35 +27,3 @@ class ApiRateLimit(models.Model):
             row.next_slot = slot + interval
             row.save(update_fields=["next_slot"])
         return slot - now
-
-
-class WorkerLease(models.Model):
-    """A named lease so at most one dispatcher loop runs across every cluster."""
-
-    name = models.CharField(max_length=50, primary_key=True)
-    holder = models.CharField(max_length=64, blank=True)
-    expires_at = models.DateTimeField(default=timezone.now)
-
-    def __str__(self):
-        return self.name
-
-    @classmethod
-    def acquire(cls, name, holder, ttl_seconds):
-        now = timezone.now()
-        cls.objects.get_or_create(name=name)
-        return (
-            cls.objects.filter(name=name)
-            .filter(Q(expires_at__lt=now) | Q(holder=holder) | Q(holder=""))
-            .update(holder=holder, expires_at=now + timedelta(seconds=ttl_seconds))
-            == 1
-        )
-
-    @classmethod
-    def release(cls, name, holder):
-        cls.objects.filter(name=name, holder=holder).update(holder="", expires_at=timezone.now())
-
-    @classmethod
-    def is_free(cls, name):
-        return not cls.objects.filter(
-            name=name, holder__gt="", expires_at__gte=timezone.now()
-        ).exists()

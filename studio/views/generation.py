@@ -7,8 +7,8 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
+from generations.jobs import enqueue_submit
 from generations.models import Favourite
-from generations.tasks import enqueue_submit
 from lib.file_responses import stored_file_response
 from studio.access import can_view, owned_generation, visible_generation
 

@@ -7,13 +7,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from generations import costs
-from generations.tasks import resume_submissions
+from generations.models import StudioState
 
 
 @permission_required("generations.manage_studio", raise_exception=True)
 @require_POST
 def resume(request):
-    resume_submissions()
+    StudioState.resume()
     messages.success(request, "Submissions resumed. Queued generations are being sent.")
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
