@@ -20,7 +20,7 @@ from generations.models import (
     ReviewState,
     Status,
 )
-from generations.search import SEARCH_MAX_CHARACTERS, SEARCH_MAX_WORDS
+from generations.search import SEARCH_MAX_CHARACTERS, SEARCH_MAX_WORDS, matching
 
 PAGE_SIZE = 24
 # What a card shows (generations/partials/gallery_card.html) and where the next page starts.
@@ -107,8 +107,8 @@ def filtered(rows, values, viewer):
         # share of the rows instead of guessing.
         person = get_user_model().objects.filter(username=who).values("pk")[:1]
         rows = rows.filter(owner=Subquery(person))
-    for word in (values.get("q") or "").split():
-        rows = rows.filter(prompt__icontains=word)
+    if values.get("q"):
+        rows = matching(rows, values["q"])
     if values.get("review"):
         rows = rows.filter(review_state=values["review"])
     if values.get("lora"):

@@ -4,8 +4,11 @@ import json
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
-from generations.models import ApiToken, Generation, LoraPreset, Status
+from generations.models import ApiToken, Generation, GenerationLora, LoraPreset, Status
 
 from .conftest import picture_bytes
 
@@ -182,3 +185,43 @@ def test_session_post_without_csrf_token_is_refused(user, source_image):
     )
 
     assert response.status_code == 403
+
+
+def make_listed(count, owners, source_image):
+    """count generations of several owners, with 0 to 2 LoRAs, a stored video and a poster."""
+    for index in range(count):
+        generation = Generation.objects.create_queued(
+            owner=owners[index % len(owners)], source_image=source_image, prompt=f"p {index}"
+        )
+        Generation.objects.filter(pk=generation.pk).update(
+            status=Status.SUCCEEDED, video=f"videos/{index}.mp4", poster=f"posters/{index}.jpg"
+        )
+        for position in range(index % 3):
+            GenerationLora.objects.create(
+                generation=generation, position=position, path=f"a/b{position}", scale=1.0
+            )
+
+
+def test_the_list_reads_as_many_queries_for_two_hundred_rows_as_for_one(
+    api, source_image, user, other_user, django_assert_num_queries
+):
+    make_listed(1, [user, other_user], source_image)
+    with CaptureQueriesContext(connection) as one_row:
+        api("get", "/api/generations/?limit=200")
+
+    make_listed(199, [user, other_user], source_image)
+    with django_assert_num_queries(len(one_row)):
+        results = api("get", "/api/generations/?limit=200").json()["results"]
+    assert len(results) == 200
+    assert {row["owner"] for row in results} == {user.username, other_user.username}
+    assert sorted({len(row["parameters"]["loras"]) for row in results}) == [0, 1, 2]
+
+
+def test_links_in_an_answer_are_absolute(api, source_image, user):
+    make_listed(1, [user], source_image)
+    generation = Generation.objects.get()
+
+    body = api("get", f"/api/generations/{generation.pk}/").json()
+
+    assert body["video_url"] == "http://testserver" + reverse("studio:video", args=[generation.pk])
+    assert body["poster_url"] == "http://testserver/media/posters/0.jpg"

@@ -191,6 +191,17 @@ def test_every_change_shows_on_the_next_page(browser, user, reviewer, source_ima
     assert 'aria-label="Favourite"' not in html and "review-approved" in html
 
 
+def test_a_card_links_to_its_page_and_video_and_names_its_review(
+    browser, user, reviewer, source_image
+):
+    made = make(user, source_image, video="videos/v.mp4")
+    made.review(reviewer, ReviewState.APPROVED)
+    html = browser.get("/gallery/").content.decode()
+    assert f'<a href="/generations/{made.pk}/" class="tile-link"' in html
+    assert f'data-preview="/generations/{made.pk}/video.mp4"' in html
+    assert '<span class="badge review-approved">Approved</span>' in html
+
+
 def test_the_filter_bar_keeps_the_url_and_offers_teammates_and_presets(browser, user, other_user):
     from generations.models import LoraPreset
 

@@ -1,11 +1,16 @@
 """The minimal studio pages: login required, form errors beside their fields, live partials."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse, set_script_prefix
 from django.utils import timezone
 
-from generations.models import Generation, SourceImage, Status
+from generations.models import Generation, LoraPreset, PromptPreset, SourceImage, Status
 
 from .conftest import picture_bytes
 
@@ -181,3 +186,78 @@ def test_work_started_anywhere_shows_at_the_next_poll(logged_in, source_image, u
 
     assert "Cancel</button>" not in queue_html(logged_in)
     assert "Canceled" in queue_html(client)
+
+
+# --- the same few queries for any number of rows -------------------------------------------
+
+
+def fill_the_studio(count, user, other_user, source_image):
+    """count rows of each kind the dashboard lists: queue rows in each state a person sees
+    there (theirs and a teammate's), pictures, prompt presets and LoRA presets."""
+    start = Generation.objects.count()
+    for index in range(start, start + count):
+        owner = user if index % 2 else other_user
+        row = Generation.objects.create_queued(owner=owner, source_image=source_image, prompt="p")
+        if index % 3 == 1:
+            row.mark_failed("HTTP 500 from the API")
+        elif index % 3 == 2:
+            row.claim_for_submit()
+            row.mark_needs_attention("unknown")
+        SourceImage.objects.create(
+            image=f"sources/{index}.jpg", sha256=f"{index:064x}", width=832, height=480
+        )
+        PromptPreset.objects.create(name=f"preset {index}", prompt="waves", created_by=user)
+        LoraPreset.objects.create(name=f"lora {index}", path=f"studio/lora-{index}")
+
+
+@pytest.mark.parametrize("path", ["/", "/generations/rows/"])
+def test_the_dashboard_and_its_queue_read_as_many_queries_for_fifty_rows_as_for_one(
+    logged_in, user, other_user, source_image, django_assert_num_queries, path
+):
+    fill_the_studio(1, user, other_user, source_image)
+    with CaptureQueriesContext(connection) as one_row:
+        logged_in.get(path)
+
+    fill_the_studio(49, user, other_user, source_image)
+    with django_assert_num_queries(len(one_row)):
+        response = logged_in.get(path)
+    assert response.content.decode().count('class="row"') == 50
+
+
+def test_the_live_queue_holds_what_is_in_flight_or_waiting_and_what_landed_lately(
+    logged_in, source_image, user
+):
+    def make(**fields):
+        row = Generation.objects.create_queued(owner=user, source_image=source_image, prompt="p")
+        Generation.objects.filter(pk=row.pk).update(**fields)
+        return row.pk
+
+    waiting = make(status=Status.NEEDS_ATTENTION)
+    running = make(status=Status.PROCESSING)
+    landed = make(status=Status.SUCCEEDED, finished_at=timezone.now())
+    make(status=Status.SUCCEEDED, finished_at=timezone.now() - timedelta(hours=1))
+    make(status=Status.FAILED, finished_at=timezone.now() - timedelta(hours=1))
+
+    html = queue_html(logged_in)
+
+    shown = {
+        pk for pk in Generation.objects.values_list("pk", flat=True) if f'data-id="{pk}"' in html
+    }
+    assert shown == {waiting, running, landed}
+
+
+def test_links_written_out_by_a_generation_match_the_studio_routes(source_image, user):
+    generation = Generation.objects.create_queued(owner=user, source_image=source_image, prompt="p")
+
+    assert generation.get_absolute_url() == reverse("studio:detail", args=[generation.pk])
+    assert generation.get_video_url() == reverse("studio:video", args=[generation.pk])
+
+
+def test_links_written_out_by_a_generation_keep_the_script_prefix(source_image, user):
+    generation = Generation.objects.create_queued(owner=user, source_image=source_image, prompt="p")
+    set_script_prefix("/studio/")
+    try:
+        assert generation.get_absolute_url() == reverse("studio:detail", args=[generation.pk])
+        assert generation.get_video_url() == reverse("studio:video", args=[generation.pk])
+    finally:
+        set_script_prefix("/")

@@ -7,7 +7,7 @@ workers (or a redelivered job) can never both move a row out of the same state.
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import F, Q
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 
 from .ledger import LedgerEntry
@@ -107,8 +107,12 @@ class GenerationQuerySet(models.QuerySet):
 
     def in_live_queue(self, finished_since):
         """Work in flight or waiting for a person, newest first, plus what finished since."""
-        waiting = [*ACTIVE_STATUSES, Status.NEEDS_ATTENTION]
-        return self.filter(Q(status__in=waiting) | Q(finished_at__gte=finished_since))
+        rows = Generation.objects.order_by().values("pk")
+        waiting = rows.filter(status__in=[*ACTIVE_STATUSES, Status.NEEDS_ATTENTION])
+        landed = rows.filter(finished_at__gte=finished_since)
+        # One id list read from the status and finished_at indexes. Asked as an OR, SQLite
+        # walks every row newest first looking for the few that match: seconds at 1,000,000.
+        return self.filter(pk__in=waiting.union(landed))
 
     def awaiting_review(self):
         return self.filter(status=Status.SUCCEEDED, review_state=ReviewState.PENDING)
@@ -117,9 +121,6 @@ class GenerationQuerySet(models.QuerySet):
         generation = self.create(status=Status.QUEUED, **fields)
         GenerationEvent.objects.create(generation=generation, status=Status.QUEUED)
         return generation
-
-    def active(self):
-        return self.filter(status__in=ACTIVE_STATUSES)
 
     def due_for_submit(self, now):
         return self.filter(status=Status.QUEUED, due_at__lte=now)
@@ -211,8 +212,13 @@ class Generation(models.Model):
     def __str__(self):
         return f"#{self.pk} {self.prompt[:40]}"
 
+    # Written out, not reversed: a list shows up to hundreds of these and reverse() is slow
+    # (tests/test_studio_pages.py checks they match studio/urls.py).
     def get_absolute_url(self):
-        return reverse("studio:detail", args=[self.pk])
+        return f"{get_script_prefix()}generations/{self.pk}/"
+
+    def get_video_url(self):
+        return f"{get_script_prefix()}generations/{self.pk}/video.mp4"
 
     @property
     def is_in_flight(self):
@@ -225,6 +231,11 @@ class Generation(models.Model):
     @property
     def clarity(self):
         return "720p" if max(self.width, self.height) == 1280 else "480p"
+
+    @property
+    def review_label(self):
+        # get_review_state_display() rebuilds the choices on each call: once per gallery card.
+        return ReviewState(self.review_state).label
 
     # --- transitions -------------------------------------------------------------------
 
