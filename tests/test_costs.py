@@ -166,8 +166,8 @@ def test_ledger_shows_spend_per_person_and_team_total(user, other_user, admin_us
 
     page = signed_in(admin_user).get("/ledger/").content.decode()
     assert "team total 0.80" in page
-    assert "<td>maya</td><td>2</td><td>0.60</td>" in page
-    assert "<td>noor</td><td>1</td><td>0.20</td>" in page
+    assert "<td>maya</td><td>2</td><td>0.60 USD</td>" in page
+    assert "<td>noor</td><td>1</td><td>0.20 USD</td>" in page
 
 
 # --- out of credit -----------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Team switches for admins: resume submissions, the ledger."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.shortcuts import redirect, render
@@ -24,4 +25,5 @@ def resume(request):
 @permission_required("generations.manage_studio", raise_exception=True)
 @require_GET
 def ledger(request):
-    return render(request, "studio/ledger.html", {"rows": costs.ledger()})
+    context = {"rows": costs.ledger(), "currency": settings.WAN_PRICE_CURRENCY}
+    return render(request, "studio/ledger.html", context)
