@@ -15,7 +15,7 @@ MAX_SIDE = 8192
 VIDEO_MAX_SIDE = 1280  # the long side of the largest video (720p, landscape or portrait)
 STORED_MAX_SIDE = 2 * VIDEO_MAX_SIDE  # room for a push-in; more pixels would only be thrown away
 # Bytes decoding one upload may take: with the stored picture and the request around it, the
-# peak of one upload stays well under 200 MB (tests/test_upload_memory.py measures it).
+# peak of one upload stays well under 200 MB (tests/test_picture_uploads_memory.py measures it).
 DECODE_BUDGET = 80_000_000
 # Bytes per pixel of a full decode, measured with Pillow 11-13: Pillow keeps every pixel of a
 # colour picture in 4 bytes; its WebP reader also holds libwebp's canvas, the previous canvas and

@@ -8,32 +8,21 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from generations.models import ApiToken, Generation, GenerationLora, LoraPreset, Status
+from generations.models import Generation, GenerationLora, LoraPreset, Status
 
-from .conftest import picture_bytes
-
-
-@pytest.fixture
-def token(user):
-    return ApiToken.issue(user).key
+from .support.pictures import jpeg_upload, picture_bytes
 
 
-@pytest.fixture
-def api(client, token):
-    def call(method, path, **kwargs):
-        return getattr(client, method)(path, HTTP_AUTHORIZATION=f"Token {token}", **kwargs)
-
-    return call
+def upload(width=640, height=480):
+    return jpeg_upload("pic.jpg", picture_bytes(width, height))
 
 
-def upload(width=640, height=480, name="pic.jpg"):
-    return SimpleUploadedFile(name, picture_bytes(width, height), content_type="image/jpeg")
-
-
-def test_create_with_an_uploaded_picture(api, media_root, django_capture_on_commit_callbacks):
+def test_create_with_an_uploaded_picture(
+    api_client, media_root, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks() as callbacks:
-        response = api(
-            "post", "/api/generations/", data={"prompt": "a lighthouse", "image": upload()}
+        response = api_client.post(
+            "/api/generations/", data={"prompt": "a lighthouse", "image": upload()}
         )
 
     assert response.status_code == 201
@@ -45,9 +34,8 @@ def test_create_with_an_uploaded_picture(api, media_root, django_capture_on_comm
     assert len(callbacks) == 1  # the submit job, queued once the row is committed
 
 
-def test_portrait_picture_picks_portrait_size(api, media_root):
-    response = api(
-        "post",
+def test_portrait_picture_picks_portrait_size(api_client, media_root):
+    response = api_client.post(
         "/api/generations/",
         data={"prompt": "tall", "image": upload(480, 800), "clarity": "720p"},
     )
@@ -56,23 +44,22 @@ def test_portrait_picture_picks_portrait_size(api, media_root):
     assert (params["width"], params["height"]) == (720, 1280)
 
 
-def test_reuse_an_existing_source_image(api, source_image):
-    response = api(
-        "post", "/api/generations/", data={"prompt": "again", "source_image": source_image.pk}
+def test_reuse_an_existing_source_image(api_client, source_image):
+    response = api_client.post(
+        "/api/generations/", data={"prompt": "again", "source_image": source_image.pk}
     )
 
     assert response.status_code == 201
     assert response.json()["source_image"] == source_image.pk
 
 
-def test_loras_by_preset_and_path(api, source_image):
+def test_loras_by_preset_and_path(api_client, source_image):
     preset = LoraPreset.objects.create(
         name="Painting", path="Remade-AI/Painting", default_scale=0.8
     )
     loras = [{"preset": preset.name}, {"path": "Someone/Style", "scale": 2.5}]
 
-    response = api(
-        "post",
+    response = api_client.post(
         "/api/generations/",
         data={"prompt": "styled", "source_image": source_image.pk, "loras": json.dumps(loras)},
     )
@@ -81,8 +68,8 @@ def test_loras_by_preset_and_path(api, source_image):
     made = [{"path": "Remade-AI/Painting", "scale": 0.8}, {"path": "Someone/Style", "scale": 2.5}]
     assert response.json()["parameters"]["loras"] == made
     detail = f"/api/generations/{response.json()['id']}/"
-    assert api("get", detail).json()["parameters"]["loras"] == made
-    assert api("get", "/api/generations/").json()["results"][0]["parameters"]["loras"] == made
+    assert api_client.get(detail).json()["parameters"]["loras"] == made
+    assert api_client.get("/api/generations/").json()["results"][0]["parameters"]["loras"] == made
 
 
 @pytest.mark.parametrize(
@@ -104,37 +91,37 @@ def test_loras_by_preset_and_path(api, source_image):
         ("loras", json.dumps([{"preset": "no such preset"}])),
     ],
 )
-def test_invalid_parameter_is_reported_under_its_field(api, source_image, field, value):
+def test_invalid_parameter_is_reported_under_its_field(api_client, source_image, field, value):
     data = {"prompt": "fine", "source_image": source_image.pk, "width": "832", "height": "480"}
     data[field] = value
 
-    response = api("post", "/api/generations/", data=data)
+    response = api_client.post("/api/generations/", data=data)
 
     assert response.status_code == 400
     assert field in response.json()["errors"], response.json()
     assert not Generation.objects.exists()
 
 
-def test_missing_picture_is_reported(api, db):
-    response = api("post", "/api/generations/", data={"prompt": "no picture"})
+def test_missing_picture_is_reported(api_client, db):
+    response = api_client.post("/api/generations/", data={"prompt": "no picture"})
 
     assert response.status_code == 400
     assert "image" in response.json()["errors"]
 
 
-def test_a_file_that_is_not_a_picture_is_reported(api, media_root):
+def test_a_file_that_is_not_a_picture_is_reported(api_client, media_root):
     fake = SimpleUploadedFile("cat.jpg", b"<html>not a picture</html>", content_type="image/jpeg")
 
-    response = api("post", "/api/generations/", data={"prompt": "x", "image": fake})
+    response = api_client.post("/api/generations/", data={"prompt": "x", "image": fake})
 
     assert response.status_code == 400
     assert "image" in response.json()["errors"]
 
 
-def test_detail_has_the_documented_fields(api, source_image, user):
-    generation = Generation.objects.create_queued(owner=user, source_image=source_image, prompt="p")
+def test_detail_has_the_documented_fields(api_client, make_generation):
+    generation = make_generation()
 
-    body = api("get", f"/api/generations/{generation.pk}/").json()
+    body = api_client.get(f"/api/generations/{generation.pk}/").json()
 
     for field in (
         "id",
@@ -154,11 +141,10 @@ def test_detail_has_the_documented_fields(api, source_image, user):
     assert body["status"] == Status.QUEUED
 
 
-def test_list_is_newest_first(api, source_image, user):
-    first = Generation.objects.create_queued(owner=user, source_image=source_image, prompt="one")
-    second = Generation.objects.create_queued(owner=user, source_image=source_image, prompt="two")
+def test_list_is_newest_first(api_client, make_generation):
+    first, second = make_generation(prompt="one"), make_generation(prompt="two")
 
-    ids = [row["id"] for row in api("get", "/api/generations/").json()["results"]]
+    ids = [row["id"] for row in api_client.get("/api/generations/").json()["results"]]
 
     assert ids == [second.pk, first.pk]
 
@@ -174,54 +160,48 @@ def test_no_credentials_is_401_json(client, db):
     assert "error" in response.json()
 
 
-def test_session_post_without_csrf_token_is_refused(user, source_image):
-    from django.test import Client
+@pytest.fixture
+def make_listed(make_generation):
+    """make_listed(count, owners): count finished generations of several owners, with 0 to 2
+    LoRAs, a stored video and a poster."""
 
-    browser = Client(enforce_csrf_checks=True)
-    browser.force_login(user)
-
-    response = browser.post(
-        "/api/generations/", data={"prompt": "x", "source_image": source_image.pk}
-    )
-
-    assert response.status_code == 403
-
-
-def make_listed(count, owners, source_image):
-    """count generations of several owners, with 0 to 2 LoRAs, a stored video and a poster."""
-    for index in range(count):
-        generation = Generation.objects.create_queued(
-            owner=owners[index % len(owners)], source_image=source_image, prompt=f"p {index}"
-        )
-        Generation.objects.filter(pk=generation.pk).update(
-            status=Status.SUCCEEDED, video=f"videos/{index}.mp4", poster=f"posters/{index}.jpg"
-        )
-        for position in range(index % 3):
-            GenerationLora.objects.create(
-                generation=generation, position=position, path=f"a/b{position}", scale=1.0
+    def make(count, owners):
+        for index in range(count):
+            generation = make_generation(
+                owners[index % len(owners)],
+                status=Status.SUCCEEDED,
+                prompt=f"p {index}",
+                video=f"videos/{index}.mp4",
+                poster=f"posters/{index}.jpg",
             )
+            for position in range(index % 3):
+                GenerationLora.objects.create(
+                    generation=generation, position=position, path=f"a/b{position}", scale=1.0
+                )
+
+    return make
 
 
 def test_the_list_reads_as_many_queries_for_two_hundred_rows_as_for_one(
-    api, source_image, user, other_user, django_assert_num_queries
+    api_client, make_listed, user, other_user, django_assert_num_queries
 ):
-    make_listed(1, [user, other_user], source_image)
+    make_listed(1, [user, other_user])
     with CaptureQueriesContext(connection) as one_row:
-        api("get", "/api/generations/?limit=200")
+        api_client.get("/api/generations/?limit=200")
 
-    make_listed(199, [user, other_user], source_image)
+    make_listed(199, [user, other_user])
     with django_assert_num_queries(len(one_row)):
-        results = api("get", "/api/generations/?limit=200").json()["results"]
+        results = api_client.get("/api/generations/?limit=200").json()["results"]
     assert len(results) == 200
     assert {row["owner"] for row in results} == {user.username, other_user.username}
     assert sorted({len(row["parameters"]["loras"]) for row in results}) == [0, 1, 2]
 
 
-def test_links_in_an_answer_are_absolute(api, source_image, user):
-    make_listed(1, [user], source_image)
+def test_links_in_an_answer_are_absolute(api_client, make_listed, user):
+    make_listed(1, [user])
     generation = Generation.objects.get()
 
-    body = api("get", f"/api/generations/{generation.pk}/").json()
+    body = api_client.get(f"/api/generations/{generation.pk}/").json()
 
     assert body["video_url"] == "http://testserver" + reverse("studio:video", args=[generation.pk])
     assert body["poster_url"] == "http://testserver/media/posters/0.jpg"

@@ -2,9 +2,9 @@
 
 import pytest
 
-from .conftest import picture_bytes
 from .live_studio import LiveStudio
-from .test_browser_flow import SCREENSHOTS, logged_in_page, wait_for_js
+from .support.chromium import SCREENSHOTS, logged_in_page, wait_for_js
+from .support.pictures import picture_bytes
 
 pytestmark = [pytest.mark.live, pytest.mark.browser]
 

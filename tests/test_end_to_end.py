@@ -6,8 +6,8 @@ import av
 import pytest
 import requests
 
-from .conftest import picture_bytes
 from .live_studio import LiveStudio
+from .support.pictures import picture_bytes
 
 pytestmark = pytest.mark.live
 

@@ -15,8 +15,10 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from generations import failures, pipeline, wan_api
-from generations.models import Generation, Status
+from generations.models import Status
 from wansim.faults import DEFAULT_FAIL_REASON
+
+from .support.api_stand_ins import ScriptedClient
 
 CONTRACT = Path(__file__).resolve().parents[2] / "shared" / "API-CONTRACT.md"
 REFUSED = wan_api.SubmitOutcome.REJECTED
@@ -117,28 +119,9 @@ def test_the_raw_text_is_the_detail():
 # --- what the pipeline writes -----------------------------------------------------------
 
 
-class ScriptedClient:
-    def __init__(self, *polls):
-        self.polls = list(polls)
-
-    def task_result(self, task_id):
-        return self.polls.pop(0)
-
-
-@pytest.fixture
-def generation(source_image, user, monkeypatch):
+@pytest.fixture(autouse=True)
+def no_wait_for_the_rate_limit(monkeypatch):
     monkeypatch.setattr(pipeline, "reserve_api_request", lambda max_wait: True)
-    return Generation.objects.create_queued(owner=user, source_image=source_image, prompt="a lake")
-
-
-def in_state(generation, status, **fields):
-    Generation.objects.filter(pk=generation.pk).update(status=status, **fields)
-    generation.refresh_from_db()
-    return generation
-
-
-def submitted(generation, **fields):
-    return in_state(generation, Status.SUBMITTED, api_task_id=f"t-{generation.pk}", **fields)
 
 
 def explained(generation):
@@ -160,7 +143,7 @@ def error_answer(status, reason, message="Words of the API"):
     return answer(status, body)
 
 
-def client(session=None):
+def wan_client(session=None):
     return wan_api.WanClient("https://api.example.com", "sk-test", session=session)
 
 
@@ -174,28 +157,28 @@ class DroppedSession:
     get = post
 
 
-def test_invalid_parameters(generation):
-    in_state(generation, Status.QUEUED, steps=99)
+def test_invalid_parameters(make_generation):
+    generation = make_generation(steps=99)
 
     pipeline.submit_generation(generation.pk)
 
     assert explained(generation).summary == failures.API_CODES["INVALID_PARAMS"].summary
 
 
-def test_a_refusal_of_the_prompt(generation):
-    in_state(generation, Status.SUBMITTING)
+def test_a_refusal_of_the_prompt(make_generation):
+    generation = make_generation(status=Status.SUBMITTING)
 
-    refusal = client().read_submit_answer(error_answer(400, "ILLEGAL_PROMPT"))
+    refusal = wan_client().read_submit_answer(error_answer(400, "ILLEGAL_PROMPT"))
     pipeline.apply_submit_result(generation, refusal)
 
     assert generation.status == Status.FAILED
     assert explained(generation).summary == failures.API_CODES["ILLEGAL_PROMPT"].summary
 
 
-def test_held_for_credit(generation):
-    in_state(generation, Status.SUBMITTING)
+def test_held_for_credit(make_generation):
+    generation = make_generation(status=Status.SUBMITTING)
 
-    refusal = client().read_submit_answer(error_answer(400, "BILLING_BALANCE_NOT_ENOUGH"))
+    refusal = wan_client().read_submit_answer(error_answer(400, "BILLING_BALANCE_NOT_ENOUGH"))
     pipeline.apply_submit_result(generation, refusal)
 
     assert generation.status == Status.QUEUED
@@ -204,29 +187,29 @@ def test_held_for_credit(generation):
     assert "resume submissions" in explanation.action
 
 
-def test_refused_for_now_tells_that_the_studio_retries(generation):
-    in_state(generation, Status.SUBMITTING, submit_attempts=1)
+def test_refused_for_now_tells_that_the_studio_retries(make_generation):
+    generation = make_generation(status=Status.SUBMITTING, submit_attempts=1)
 
-    busy = client().read_submit_answer(error_answer(429, "RATE_LIMIT_EXCEEDED"))
+    busy = wan_client().read_submit_answer(error_answer(429, "RATE_LIMIT_EXCEEDED"))
     pipeline.apply_submit_result(generation, busy)
 
     assert generation.status == Status.QUEUED
     assert "tries again by itself" in explained(generation).summary
 
 
-def test_refused_every_time(generation, settings):
+def test_refused_every_time(make_generation, settings):
     settings.WAN_SUBMIT_MAX_TRIES = 2
-    in_state(generation, Status.SUBMITTING, submit_attempts=2)
+    generation = make_generation(status=Status.SUBMITTING, submit_attempts=2)
 
-    busy = client().read_submit_answer(error_answer(500, "CREATE_TASK_FAILED"))
+    busy = wan_client().read_submit_answer(error_answer(500, "CREATE_TASK_FAILED"))
     pipeline.apply_submit_result(generation, busy)
 
     assert explained(generation).summary == "The API turned the request away 2 times in a row."
 
 
-def test_never_reached(generation, settings):
+def test_never_reached(make_generation, settings):
     settings.WAN_SUBMIT_MAX_TRIES = 2
-    in_state(generation, Status.SUBMITTING, submit_attempts=2)
+    generation = make_generation(status=Status.SUBMITTING, submit_attempts=2)
     unreachable = wan_api.SubmitResult(
         wan_api.SubmitOutcome.RETRY_LATER,
         reason="CONNECTION_FAILED",
@@ -240,10 +223,10 @@ def test_never_reached(generation, settings):
     assert "WAN_API_BASE_URL" in explanation.action
 
 
-def test_no_answer_after_sending(generation):
-    in_state(generation, Status.SUBMITTING)
+def test_no_answer_after_sending(make_generation):
+    generation = make_generation(status=Status.SUBMITTING)
 
-    lost = client(DroppedSession()).submit(pipeline.submit_params(generation))
+    lost = wan_client(DroppedSession()).submit(pipeline.submit_params(generation))
     pipeline.apply_submit_result(generation, lost)
 
     assert generation.status == Status.NEEDS_ATTENTION
@@ -253,46 +236,50 @@ def test_no_answer_after_sending(generation):
     assert "Submit again" in explanation.action
 
 
-def test_a_gateway_page_after_sending(generation):
-    in_state(generation, Status.SUBMITTING)
+def test_a_gateway_page_after_sending(make_generation):
+    generation = make_generation(status=Status.SUBMITTING)
 
     page = answer(502, b"<html>Bad Gateway</html>", content_type="text/html")
-    pipeline.apply_submit_result(generation, client().read_submit_answer(page))
+    pipeline.apply_submit_result(generation, wan_client().read_submit_answer(page))
 
     assert explained(generation).summary.startswith("A gateway in front of the API")
 
 
-def test_an_answer_without_a_task_id(generation):
-    in_state(generation, Status.SUBMITTING)
+def test_an_answer_without_a_task_id(make_generation):
+    generation = make_generation(status=Status.SUBMITTING)
 
-    pipeline.apply_submit_result(generation, client().read_submit_answer(answer(200, b"{}")))
+    pipeline.apply_submit_result(generation, wan_client().read_submit_answer(answer(200, b"{}")))
 
     assert explained(generation).summary.startswith("The API answered without a task id")
 
 
-def test_an_interrupted_submit(generation):
+def test_an_interrupted_submit(make_generation):
     long_ago = timezone.now() - timedelta(hours=1)
-    in_state(generation, Status.SUBMITTING, status_changed_at=long_ago)
+    generation = make_generation(status=Status.SUBMITTING, status_changed_at=long_ago)
 
     pipeline.settle_interrupted_submit(generation)
 
     assert explained(generation).summary.startswith("The studio stopped while sending")
 
 
-def test_a_task_the_api_no_longer_knows(generation, monkeypatch):
-    submitted(generation, poll_failures=pipeline.MAX_POLL_TROUBLES["not_found"] - 1)
-    not_found = client().read_poll_answer(error_answer(404, "TASK_NOT_FOUND"), "t")
-    monkeypatch.setattr(pipeline, "api_client", lambda: ScriptedClient(not_found))
+def test_a_task_the_api_no_longer_knows(make_generation, pipeline_api):
+    generation = make_generation(
+        status=Status.SUBMITTED, poll_failures=pipeline.MAX_POLL_TROUBLES["not_found"] - 1
+    )
+    not_found = wan_client().read_poll_answer(error_answer(404, "TASK_NOT_FOUND"), "t")
+    pipeline_api(ScriptedClient(poll=[not_found]))
 
     pipeline.poll_generation(generation.pk)
 
     assert explained(generation).summary == failures.API_CODES["TASK_NOT_FOUND"].summary
 
 
-def test_an_api_that_stopped_answering(generation, monkeypatch):
-    submitted(generation, poll_failures=pipeline.MAX_CONSECUTIVE_POLL_FAILURES - 1)
-    silence = client(DroppedSession()).task_result("t")
-    monkeypatch.setattr(pipeline, "api_client", lambda: ScriptedClient(silence))
+def test_an_api_that_stopped_answering(make_generation, pipeline_api):
+    generation = make_generation(
+        status=Status.SUBMITTED, poll_failures=pipeline.MAX_CONSECUTIVE_POLL_FAILURES - 1
+    )
+    silence = wan_client(DroppedSession()).task_result("t")
+    pipeline_api(ScriptedClient(poll=[silence]))
 
     pipeline.poll_generation(generation.pk)
 
@@ -301,10 +288,12 @@ def test_an_api_that_stopped_answering(generation, monkeypatch):
     assert explanation.summary.startswith("The API stopped answering")
 
 
-def test_a_key_refused_while_polling(generation, monkeypatch):
-    submitted(generation, poll_failures=pipeline.MAX_CONSECUTIVE_POLL_FAILURES - 1)
-    refused = client().read_poll_answer(error_answer(401, "INVALID_API_KEY"), "t")
-    monkeypatch.setattr(pipeline, "api_client", lambda: ScriptedClient(refused))
+def test_a_key_refused_while_polling(make_generation, pipeline_api):
+    generation = make_generation(
+        status=Status.SUBMITTED, poll_failures=pipeline.MAX_CONSECUTIVE_POLL_FAILURES - 1
+    )
+    refused = wan_client().read_poll_answer(error_answer(401, "INVALID_API_KEY"), "t")
+    pipeline_api(ScriptedClient(poll=[refused]))
 
     pipeline.poll_generation(generation.pk)
 
@@ -316,16 +305,16 @@ def finished_task(status, reason="", videos=()):
     return wan_api.PollResult(wan_api.PollOutcome.OK, task=wan_api.parse_task_result(body))
 
 
-def test_a_task_failed_without_a_reason(generation):
-    submitted(generation)
+def test_a_task_failed_without_a_reason(make_generation):
+    generation = make_generation(status=Status.SUBMITTED)
 
     pipeline.apply_task_result(generation, finished_task("TASK_STATUS_FAILED").task)
 
     assert explained(generation).summary.endswith("gave no reason.")
 
 
-def test_a_task_the_safety_checker_refused(generation):
-    submitted(generation)
+def test_a_task_the_safety_checker_refused(make_generation):
+    generation = make_generation(status=Status.SUBMITTED)
 
     refused = finished_task("TASK_STATUS_FAILED", reason=DEFAULT_FAIL_REASON)
     pipeline.apply_task_result(generation, refused.task)
@@ -333,26 +322,30 @@ def test_a_task_the_safety_checker_refused(generation):
     assert explained(generation).summary == failures.SAFETY_REFUSAL.summary
 
 
-def test_success_without_a_video(generation):
-    submitted(generation, poll_failures=pipeline.MAX_POLL_TROUBLES["no_video"] - 1)
+def test_success_without_a_video(make_generation):
+    generation = make_generation(
+        status=Status.SUBMITTED, poll_failures=pipeline.MAX_POLL_TROUBLES["no_video"] - 1
+    )
 
     pipeline.apply_task_result(generation, finished_task("TASK_STATUS_SUCCEED").task)
 
     assert explained(generation).summary == "The API said the video was made but sent none."
 
 
-def downloading(generation):
-    return in_state(
-        generation, Status.DOWNLOADING, poll_failures=pipeline.MAX_POLL_TROUBLES["expired"] - 1
+@pytest.fixture
+def downloading(make_generation):
+    """A download one trouble short of giving up."""
+    return make_generation(
+        status=Status.DOWNLOADING, poll_failures=pipeline.MAX_POLL_TROUBLES["expired"] - 1
     )
 
 
-def test_an_expired_link(generation):
+def test_an_expired_link(downloading):
     expired = wan_api.judge_video_answer(answer(403, b"AccessDenied"), max_bytes=10**6)
 
-    pipeline.retry_download_later(downloading(generation), expired)
+    pipeline.retry_download_later(downloading, expired)
 
-    assert "link expired" in explained(generation).summary
+    assert "link expired" in explained(downloading).summary
 
 
 @pytest.mark.parametrize(
@@ -363,30 +356,30 @@ def test_an_expired_link(generation):
         (b"", {"Content-Type": "video/mp4", "Content-Length": "99999999"}, "larger than"),
     ],
 )
-def test_a_download_that_is_no_usable_video(generation, served, headers, meaning):
+def test_a_download_that_is_no_usable_video(downloading, served, headers, meaning):
     response = answer(200, served, content_type=headers.pop("Content-Type"), headers=headers)
     result = wan_api.judge_video_answer(response, max_bytes=10**6) or wan_api.stream_video(
         response, io.BytesIO(), 10**6, 1 << 16
     )
 
-    pipeline.retry_download_later(downloading(generation), result)
+    pipeline.retry_download_later(downloading, result)
 
-    assert meaning in explained(generation).summary
+    assert meaning in explained(downloading).summary
 
 
 @pytest.mark.parametrize("link", ["ftp://files.example.com/v.mp4", "http://127.0.0.1:9/v.mp4"])
-def test_a_video_link_the_studio_does_not_follow(generation, link):
-    refused = client().download(link, io.BytesIO(), max_bytes=10**6)
+def test_a_video_link_the_studio_does_not_follow(downloading, link):
+    refused = wan_client().download(link, io.BytesIO(), max_bytes=10**6)
 
-    pipeline.retry_download_later(downloading(generation), refused)
+    pipeline.retry_download_later(downloading, refused)
 
-    assert "does not download from" in explained(generation).summary
+    assert "does not download from" in explained(downloading).summary
 
 
-def test_a_file_that_does_not_play(generation, tmp_path):
+def test_a_file_that_does_not_play(make_generation, tmp_path):
     path = tmp_path / "broken.mp4"
     path.write_bytes(b"\x00\x00\x00\x18ftypisom" + b"\x00" * 64)
-    in_state(generation, Status.DOWNLOADING)
+    generation = make_generation(status=Status.DOWNLOADING)
 
     pipeline.store_video(generation, path, wan_api.DownloadResult(wan_api.DownloadOutcome.OK))
 
@@ -398,21 +391,18 @@ def test_a_file_that_does_not_play(generation, tmp_path):
 RAW = "NO_ANSWER: no answer after sending: ProtocolError: RemoteDisconnected(<closed>)"
 
 
-@pytest.fixture
-def logged_in(client, user):
-    client.force_login(user)
-    return client
-
-
 def failed(generation, why=f"The API kept failing to answer: {RAW}"):
     generation.mark_failed(why)
     return failures.explain(why)
 
 
-def test_the_detail_page_shows_the_sentence_and_the_raw_text_inside_details(logged_in, generation):
+def test_the_detail_page_shows_the_sentence_and_the_raw_text_inside_details(
+    member_client, make_generation
+):
+    generation = make_generation()
     explanation = failed(generation)
 
-    html = logged_in.get(generation.get_absolute_url()).content.decode()
+    html = member_client.get(generation.get_absolute_url()).content.decode()
 
     assert f"<strong>{escape(explanation.summary)}</strong> {escape(explanation.action)}" in html
     details = re.search(r"<details[^>]*>\s*<summary>Details</summary>(.*?)</details>", html, re.S)
@@ -420,10 +410,11 @@ def test_the_detail_page_shows_the_sentence_and_the_raw_text_inside_details(logg
     assert "RemoteDisconnected" in explanation.detail
 
 
-def test_the_live_queue_shows_the_sentence(logged_in, generation):
+def test_the_live_queue_shows_the_sentence(member_client, make_generation):
+    generation = make_generation()
     explanation = failed(generation)
 
-    html = logged_in.get(reverse("studio:queue"), HTTP_HX_REQUEST="true").content.decode()
+    html = member_client.get(reverse("studio:queue"), HTTP_HX_REQUEST="true").content.decode()
 
     assert escape(explanation.summary) in html
     assert (
@@ -431,9 +422,11 @@ def test_the_live_queue_shows_the_sentence(logged_in, generation):
     )
 
 
-def test_a_canceled_generation_shows_no_old_reason(logged_in, generation):
-    in_state(generation, Status.CANCELED, failure_reason="Held: the API account is out of credit")
+def test_a_canceled_generation_shows_no_old_reason(member_client, make_generation):
+    generation = make_generation(
+        status=Status.CANCELED, failure_reason="Held: the API account is out of credit"
+    )
 
-    html = logged_in.get(generation.get_absolute_url()).content.decode()
+    html = member_client.get(generation.get_absolute_url()).content.decode()
 
     assert "out of credit" not in html

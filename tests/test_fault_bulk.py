@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from .live_studio import LiveStudio
-from .test_fault_matrix import create_from_source, print_table, upload_source
+from .support.faults import create_from_source, print_table, upload_source
 
 pytestmark = pytest.mark.live
 

@@ -1,14 +1,16 @@
-"""SIGKILL of the whole cluster while one job posts, one polls and one downloads; restart.
-
-The simulator holds each of those three requests open (a hung submit, a hung poll, a video
-that trickles), so the kill lands in the middle of each for certain.
+"""SIGKILL of the whole cluster (sentinel and workers), then a restart: nothing is posted
+twice, nothing is lost. Once mid-run, with work in every state; once while one job posts, one
+polls and one downloads, each request held open by the simulator (a hung submit, a hung poll,
+a video that trickles), so the kill lands in the middle of each for certain.
 """
+
+import time
 
 import pytest
 
-from .conftest import picture_bytes
 from .live_studio import LiveStudio, wait_until
-from .test_fault_matrix import print_table, stored_video_matches_the_api
+from .support.faults import print_table, stored_video_matches_the_api
+from .support.pictures import picture_bytes
 
 pytestmark = pytest.mark.live
 
@@ -31,6 +33,38 @@ def studio(tmp_path_factory, request):
     finally:
         live.stop()
         print_table(request.config, "Fault matrix - cluster killed", TABLE)
+
+
+def test_kill_nine_mid_run_then_restart_loses_nothing_and_posts_once(studio):
+    prompts = [f"crash test scene {index}" for index in range(6)]
+    created = [
+        studio.create(prompt, picture_bytes(640, 480 + index * 16))
+        for index, prompt in enumerate(prompts)
+    ]
+    ids = [row["id"] for row in created]
+    # Kill while work is in flight: some submitted, some processing or downloading.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if sum(len(studio.posts_for(prompt)) for prompt in prompts) >= 2:
+            break
+        time.sleep(0.2)
+    studio.kill_cluster()
+    studio.start_cluster()
+
+    finished = studio.wait_for_terminal(ids, timeout=180)
+
+    for prompt in prompts:
+        assert len(studio.posts_for(prompt)) <= 1, prompt
+    for row in finished.values():
+        assert row["status"] in ("succeeded", "needs_attention"), row
+        if row["status"] == "succeeded":
+            video = studio.api("GET", row["video_url"].removeprefix(studio.base_url))
+            assert video.status_code == 200 and len(video.content) == row["video_bytes"]
+        else:  # only a submit interrupted mid-POST may end here
+            assert row["api_task_id"] is None
+    accepted = {post["task_id"] for prompt in prompts for post in studio.accepted_posts_for(prompt)}
+    succeeded_tasks = {row["api_task_id"] for row in finished.values() if row["api_task_id"]}
+    assert succeeded_tasks <= accepted
 
 
 def task_of(studio, generation):

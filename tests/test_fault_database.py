@@ -7,7 +7,7 @@ import time
 import pytest
 
 from .live_studio import LiveStudio, wait_until
-from .test_fault_matrix import (
+from .support.faults import (
     create_from_source,
     hold_write_lock,
     print_table,

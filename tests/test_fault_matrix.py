@@ -6,17 +6,24 @@ that the fault really was played, and that every finished video is stored byte f
 The table of outcomes is printed at the end of the module (and kept in test-output/).
 """
 
-import hashlib
 import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 
 import pytest
-import requests
 
-from .conftest import picture_bytes
 from .live_studio import LiveStudio, wait_until
+from .support import PASSWORD
+from .support.faults import (
+    create_from_source,
+    hold_write_lock,
+    print_table,
+    stored_video_matches_the_api,
+    upload_source,
+)
+from .support.pictures import picture_bytes
+from .support.sessions import logged_in_session
 
 pytestmark = pytest.mark.live
 
@@ -105,46 +112,6 @@ def studio(tmp_path_factory, request):
         print_table(request.config, "Fault matrix", TABLE)
 
 
-def print_table(config, title, rows, header=("case", "expected", "outcome", "POSTs", "note")):
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(5)]
-    lines = [f"{title}:"] + [
-        "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True))
-        for row in [header, *rows]
-    ]
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    capture = config.pluginmanager.get_plugin("capturemanager")
-    if reporter is not None and capture is not None:
-        with capture.global_and_fixture_disabled():  # shown even when every test passes
-            reporter.write_line("")
-            for line in lines:
-                reporter.write_line(line)
-    output = config.rootpath / "test-output"
-    output.mkdir(exist_ok=True)
-    (output / f"{title.lower().replace(' ', '-')}.txt").write_text("\n".join(lines) + "\n")
-
-
-def upload_source(studio):
-    created = studio.create("fault matrix: the source picture", picture_bytes(832, 480))
-    return created["source_image"]
-
-
-def create_from_source(studio, prompt, source_id):
-    response = studio.api(
-        "POST", "/api/generations/", data={"prompt": prompt, "source_image": source_id}
-    )
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-def stored_video_matches_the_api(studio, row):
-    """The stored file is the API's video, byte for byte, and the studio serves it."""
-    video = studio.api("GET", row["video_url"].removeprefix(studio.base_url))
-    original = studio.workdir / "wansim" / "videos" / f"{row['api_task_id']}.mp4"
-    expected = hashlib.sha256(original.read_bytes()).hexdigest()
-    served = hashlib.sha256(video.content).hexdigest()
-    return video.status_code == 200 and served == expected == row["video_sha256"]
-
-
 def judge(studio, case, row, posts):
     """What is wrong with this row's outcome ("" when it is what the case expects)."""
     problems = []
@@ -223,14 +190,6 @@ def test_connection_refused_is_retried_until_the_api_comes_back(studio):
     assert stored_video_matches_the_api(studio, row)
 
 
-def hold_write_lock(database, seconds, locked):
-    with sqlite3.connect(database, timeout=30) as connection:
-        connection.execute("BEGIN EXCLUSIVE")
-        locked.set()
-        time.sleep(seconds)
-        connection.rollback()
-
-
 def test_a_briefly_locked_database_loses_nothing_and_posts_once(studio):
     if not str(studio.env()["DATABASE_URL"]).startswith("sqlite"):
         pytest.skip("the write lock is SQLite's")
@@ -265,20 +224,9 @@ def test_the_api_key_is_in_no_page_log_or_row(studio):
         "-c",
         "from django.contrib.auth import get_user_model; get_user_model().objects."
         "filter(username='root').exists() or get_user_model().objects.create_superuser("
-        "'root', password='a-long-test-password')",
+        f"'root', password={PASSWORD!r})",
     )
-    browser = requests.Session()
-    login = browser.get(studio.base_url + "/admin/login/")
-    browser.post(
-        studio.base_url + "/admin/login/",
-        data={
-            "username": "root",
-            "password": "a-long-test-password",
-            "csrfmiddlewaretoken": login.cookies["csrftoken"],
-            "next": "/admin/",
-        },
-        headers={"Referer": studio.base_url + "/admin/login/"},
-    )
+    browser = logged_in_session(studio, "root", path="/admin/login/")
     rows = studio.api("GET", "/api/generations/?limit=200").json()["results"]
     paths = ["/", "/admin/", "/admin/generations/generation/", "/admin/django_q/"]
     for row in rows:

@@ -7,6 +7,8 @@ from django.db import OperationalError
 from generations import pipeline, wan_api
 from generations.models import Generation, Status
 
+from .support.api_stand_ins import accepted
+
 NOT_MP4 = wan_api.DownloadResult(wan_api.DownloadOutcome.INVALID, message="not an MP4 video")
 
 
@@ -16,13 +18,9 @@ class BadDownloads:
 
 
 @pytest.fixture
-def downloading(source_image, user, monkeypatch):
-    monkeypatch.setattr(pipeline, "api_client", BadDownloads)
-    generation = Generation.objects.create_queued(owner=user, source_image=source_image, prompt="p")
-    Generation.objects.filter(pk=generation.pk).update(
-        status=Status.DOWNLOADING, api_task_id="task-1"
-    )
-    return generation
+def downloading(make_generation, pipeline_api):
+    pipeline_api(BadDownloads())
+    return make_generation(status=Status.DOWNLOADING, api_task_id="task-1")
 
 
 def test_an_error_page_instead_of_the_video_asks_for_a_fresh_link(downloading):
@@ -47,9 +45,9 @@ def test_a_link_that_never_serves_a_video_ends_failed_with_the_reason(downloadin
 
 
 @pytest.fixture
-def submitting(source_image, user, monkeypatch):
+def submitting(make_generation, monkeypatch):
     monkeypatch.setattr(pipeline.time, "sleep", lambda seconds: None)
-    generation = Generation.objects.create_queued(owner=user, source_image=source_image, prompt="p")
+    generation = make_generation()
     generation.claim_for_submit()
     return generation
 
@@ -69,7 +67,7 @@ def refusing(times, monkeypatch):
     return refusals
 
 
-ACCEPTED = wan_api.SubmitResult(wan_api.SubmitOutcome.ACCEPTED, task_id="task-9", http_status=200)
+ACCEPTED = accepted("task-9")
 
 
 def test_an_accepted_task_id_survives_a_database_that_refuses_writes(submitting, monkeypatch):

@@ -1,10 +1,10 @@
 """The gallery: filters in the URL, keyset pages with a constant number of queries."""
 
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.html import escape
@@ -20,83 +20,71 @@ from studio import gallery
 
 
 @pytest.fixture
-def browser(user):
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def make(owner, source_image, prompt="a scene", **fields):
-    generation = Generation.objects.create_queued(
-        owner=owner, source_image=source_image, prompt=prompt
-    )
-    Generation.objects.filter(pk=generation.pk).update(**{"status": Status.SUCCEEDED, **fields})
-    generation.refresh_from_db()
-    return generation
+def make_video(make_generation):
+    """make_video(owner=maya, **fields): finished work, which is what the gallery lists."""
+    return partial(make_generation, status=Status.SUCCEEDED, prompt="a scene")
 
 
 def shown(response):
     return [row.pk for row in response.context["rows"]]
 
 
-def test_newest_first_and_oldest_first(browser, user, source_image):
-    first, second = make(user, source_image), make(user, source_image)
-    assert shown(browser.get("/gallery/")) == [second.pk, first.pk]
-    assert shown(browser.get("/gallery/?sort=oldest")) == [first.pk, second.pk]
+def test_newest_first_and_oldest_first(make_video, member_client):
+    first, second = make_video(), make_video()
+    assert shown(member_client.get("/gallery/")) == [second.pk, first.pk]
+    assert shown(member_client.get("/gallery/?sort=oldest")) == [first.pk, second.pk]
 
 
-def test_search_matches_every_word_in_the_prompt(browser, user, source_image):
-    hit = make(user, source_image, "harbour at dusk, boats")
-    make(user, source_image, "harbour at noon")
-    assert shown(browser.get("/gallery/?q=dusk+harbour")) == [hit.pk]
+def test_search_matches_every_word_in_the_prompt(make_video, member_client):
+    hit = make_video(prompt="harbour at dusk, boats")
+    make_video(prompt="harbour at noon")
+    assert shown(member_client.get("/gallery/?q=dusk+harbour")) == [hit.pk]
 
 
-def test_filter_by_person(browser, user, other_user, source_image):
-    mine, theirs = make(user, source_image), make(other_user, source_image)
-    assert shown(browser.get("/gallery/?who=mine")) == [mine.pk]
-    assert shown(browser.get("/gallery/?who=noor")) == [theirs.pk]
-    assert set(shown(browser.get("/gallery/"))) == {mine.pk, theirs.pk}
+def test_filter_by_person(make_video, member_client, other_user):
+    mine, theirs = make_video(), make_video(other_user)
+    assert shown(member_client.get("/gallery/?who=mine")) == [mine.pk]
+    assert shown(member_client.get("/gallery/?who=noor")) == [theirs.pk]
+    assert set(shown(member_client.get("/gallery/"))) == {mine.pk, theirs.pk}
 
 
-def test_filter_by_state_review_lora_and_favourites(browser, user, source_image):
-    approved = make(user, source_image, review_state=ReviewState.APPROVED)
-    styled = make(user, source_image)
+def test_filter_by_state_review_lora_and_favourites(make_video, member_client, user):
+    approved = make_video(review_state=ReviewState.APPROVED)
+    styled = make_video()
     GenerationLora.objects.create(generation=styled, position=1, path="Remade-AI/Painting", scale=1)
-    failed = make(user, source_image, status=Status.FAILED)
+    failed = make_video(status=Status.FAILED)
     Favourite.toggle(user, styled)
 
-    assert shown(browser.get("/gallery/")) == [styled.pk, approved.pk]
-    assert shown(browser.get("/gallery/?status=failed")) == [failed.pk]
-    assert shown(browser.get("/gallery/?review=approved")) == [approved.pk]
-    assert shown(browser.get("/gallery/?lora=Remade-AI/Painting")) == [styled.pk]
-    assert shown(browser.get("/gallery/?favourites=on")) == [styled.pk]
+    assert shown(member_client.get("/gallery/")) == [styled.pk, approved.pk]
+    assert shown(member_client.get("/gallery/?status=failed")) == [failed.pk]
+    assert shown(member_client.get("/gallery/?review=approved")) == [approved.pk]
+    assert shown(member_client.get("/gallery/?lora=Remade-AI/Painting")) == [styled.pk]
+    assert shown(member_client.get("/gallery/?favourites=on")) == [styled.pk]
 
 
-def test_filter_by_date_range(browser, user, source_image):
-    old = make(user, source_image, created_at=timezone.now() - timedelta(days=10))
-    new = make(user, source_image)
+def test_filter_by_date_range(make_video, member_client):
+    old = make_video(created_at=timezone.now() - timedelta(days=10))
+    new = make_video()
     since = (timezone.now() - timedelta(days=2)).date().isoformat()
     until = (timezone.now() - timedelta(days=5)).date().isoformat()
-    assert shown(browser.get(f"/gallery/?since={since}")) == [new.pk]
-    assert shown(browser.get(f"/gallery/?until={until}")) == [old.pk]
+    assert shown(member_client.get(f"/gallery/?since={since}")) == [new.pk]
+    assert shown(member_client.get(f"/gallery/?until={until}")) == [old.pk]
 
 
-def test_flagged_outputs_of_others_are_not_listed(
-    browser, user, other_user, reviewer, source_image
-):
-    theirs = make(other_user, source_image)
+def test_flagged_outputs_of_others_are_not_listed(make_video, member_client, other_user, reviewer):
+    theirs = make_video(other_user)
     theirs.review(reviewer, ReviewState.FLAGGED)
-    assert shown(browser.get("/gallery/")) == []
+    assert shown(member_client.get("/gallery/")) == []
 
 
 def test_load_more_follows_pages_without_gaps_or_repeats_and_keeps_the_filters(
-    browser, user, source_image
+    make_video, member_client
 ):
-    made = [make(user, source_image) for _ in range(gallery.PAGE_SIZE * 2 + 3)]
-    make(user, source_image, prompt="not matching the search")
+    made = [make_video() for _ in range(gallery.PAGE_SIZE * 2 + 3)]
+    make_video(prompt="not matching the search")
     seen, url = [], "/gallery/?q=scene&sort=oldest"
     while url:
-        response = browser.get(url, HTTP_HX_REQUEST="true")
+        response = member_client.get(url, HTTP_HX_REQUEST="true")
         seen += shown(response)
         url = response.context["more_url"]
         if url:
@@ -110,21 +98,21 @@ def queries_for_a_page(browser, path):
     return len(queries)
 
 
-def test_query_count_does_not_grow_with_rows(browser, user, other_user, source_image, settings):
+def test_query_count_does_not_grow_with_rows(make_video, member_client, user, other_user, settings):
     for _ in range(5):
-        make(user, source_image)
-    small = queries_for_a_page(browser, "/gallery/?q=scene&sort=oldest")
-    deep_small = queries_for_a_page(browser, "/gallery/?who=mine")
+        make_video()
+    small = queries_for_a_page(member_client, "/gallery/?q=scene&sort=oldest")
+    deep_small = queries_for_a_page(member_client, "/gallery/?who=mine")
 
     for index in range(300):
-        make(user if index % 2 else other_user, source_image)
+        make_video(user if index % 2 else other_user)
 
-    assert queries_for_a_page(browser, "/gallery/?q=scene&sort=oldest") == small
-    assert queries_for_a_page(browser, "/gallery/?who=mine") == deep_small
+    assert queries_for_a_page(member_client, "/gallery/?q=scene&sort=oldest") == small
+    assert queries_for_a_page(member_client, "/gallery/?who=mine") == deep_small
 
 
-def test_batch_page_is_a_grid_of_prompt_by_seed(browser, user, source_image):
-    browser.post(
+def test_batch_page_is_a_grid_of_prompt_by_seed(member_client, source_image):
+    member_client.post(
         "/",
         {
             "prompt": "waves\nclouds",
@@ -136,132 +124,127 @@ def test_batch_page_is_a_grid_of_prompt_by_seed(browser, user, source_image):
     )
     batch = Generation.objects.first().batch
 
-    response = browser.get(f"/batches/{batch.pk}/")
+    response = member_client.get(f"/batches/{batch.pk}/")
 
     assert response.context["columns"] == [(7, None), (8, None)]
     assert [prompt for prompt, _ in response.context["grid"]] == ["waves", "clouds"]
     assert all(all(cells) for _, cells in response.context["grid"])
 
 
-def test_favourite_toggles(browser, user, source_image):
-    generation = make(user, source_image)
-    browser.post(f"/generations/{generation.pk}/favourite/")
+def test_favourite_toggles(make_video, member_client, user):
+    generation = make_video()
+    member_client.post(f"/generations/{generation.pk}/favourite/")
     assert Favourite.objects.filter(user=user, generation=generation).exists()
-    browser.post(f"/generations/{generation.pk}/favourite/")
+    member_client.post(f"/generations/{generation.pk}/favourite/")
     assert not Favourite.objects.exists()
 
 
 def test_owner_deletes_after_confirming_and_files_go_too(
-    browser, finished, media_root, django_capture_on_commit_callbacks
+    member_client, finished, media_root, django_capture_on_commit_callbacks
 ):
     video = media_root / finished.video.name
-    assert "cannot be undone" in browser.get(f"/generations/{finished.pk}/delete/").content.decode()
+    assert (
+        "cannot be undone"
+        in member_client.get(f"/generations/{finished.pk}/delete/").content.decode()
+    )
     assert Generation.objects.filter(pk=finished.pk).exists() and video.exists()
 
     with django_capture_on_commit_callbacks(execute=True):
-        browser.post(f"/generations/{finished.pk}/delete/")
+        member_client.post(f"/generations/{finished.pk}/delete/")
 
     assert not Generation.objects.filter(pk=finished.pk).exists()
     assert not video.exists()
 
 
-def test_someone_else_cannot_delete(finished, other_user):
-    client = Client()
-    client.force_login(other_user)
-    assert client.post(f"/generations/{finished.pk}/delete/").status_code == 403
+def test_someone_else_cannot_delete(finished, client_for, other_user):
+    assert client_for(other_user).post(f"/generations/{finished.pk}/delete/").status_code == 403
     assert Generation.objects.filter(pk=finished.pk).exists()
 
 
-def test_download_is_named_after_the_prompt(browser, finished):
-    response = browser.get(f"/generations/{finished.pk}/video.mp4?download=1")
+def test_download_is_named_after_the_prompt(member_client, finished):
+    response = member_client.get(f"/generations/{finished.pk}/video.mp4?download=1")
     assert f'filename="p-{finished.pk}.mp4"' in response["Content-Disposition"]
 
 
-def test_every_change_shows_on_the_next_page(browser, user, reviewer, source_image):
-    first, second = make(user, source_image), make(user, source_image)
-    browser.get("/gallery/")
+def test_every_change_shows_on_the_next_page(make_video, member_client, user, reviewer):
+    first, second = make_video(), make_video()
+    member_client.get("/gallery/")
 
     second.review(reviewer, ReviewState.APPROVED)
     Favourite.objects.create(user=user, generation=first)
-    html = browser.get("/gallery/").content.decode()
+    html = member_client.get("/gallery/").content.decode()
     assert "review-approved" in html and 'aria-label="Favourite"' in html
 
     Favourite.objects.filter(user=user).delete()
-    html = browser.get("/gallery/").content.decode()
+    html = member_client.get("/gallery/").content.decode()
     assert 'aria-label="Favourite"' not in html and "review-approved" in html
 
 
 def test_a_card_links_to_its_page_and_video_and_names_its_review(
-    browser, user, reviewer, source_image
+    make_video, member_client, reviewer
 ):
-    made = make(user, source_image, video="videos/v.mp4")
+    made = make_video(video="videos/v.mp4")
     made.review(reviewer, ReviewState.APPROVED)
-    html = browser.get("/gallery/").content.decode()
+    html = member_client.get("/gallery/").content.decode()
     assert f'<a href="/generations/{made.pk}/" class="tile-link"' in html
     assert f'data-preview="/generations/{made.pk}/video.mp4"' in html
     assert '<span class="badge review-approved">Approved</span>' in html
 
 
-def test_the_filter_bar_keeps_the_url_and_offers_teammates_and_presets(browser, user, other_user):
+def test_the_filter_bar_keeps_the_url_and_offers_teammates_and_presets(member_client, other_user):
     from generations.models import LoraPreset
 
     LoraPreset.objects.create(name="Ink", path="studio/ink.safetensors")
-    html = browser.get("/gallery/?who=" + other_user.username + "&q=dusk").content.decode()
+    html = member_client.get("/gallery/?who=" + other_user.username + "&q=dusk").content.decode()
     assert f'<option value="{other_user.username}" selected>' in html
     assert 'value="dusk"' in html and '<option value="studio/ink.safetensors">' in html
-    html = browser.get("/gallery/?q=dawn").content.decode()
+    html = member_client.get("/gallery/?q=dawn").content.decode()
     assert 'value="dawn"' in html and f'<option value="{other_user.username}" >' in html
 
 
-def test_a_card_shows_each_viewer_their_own_favourites(browser, user, other_user, source_image):
-    shared = make(user, source_image)
+def test_a_card_shows_each_viewer_their_own_favourites(
+    member_client, client_for, make_video, user, other_user
+):
+    shared = make_video()
     Favourite.objects.create(user=user, generation=shared)
-    assert 'aria-label="Favourite"' in browser.get("/gallery/").content.decode()
-    theirs = Client()
-    theirs.force_login(other_user)
-    assert 'aria-label="Favourite"' not in theirs.get("/gallery/").content.decode()
+    assert 'aria-label="Favourite"' in member_client.get("/gallery/").content.decode()
+    assert 'aria-label="Favourite"' not in client_for(other_user).get("/gallery/").content.decode()
 
 
 @pytest.mark.live  # runs in the PostgreSQL pass of `make test`
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL index")
-def test_prompt_search_has_a_trigram_index_on_postgresql(browser, user, source_image):
-    wanted = make(user, source_image, prompt="a lighthouse in fog")
-    make(user, source_image, prompt="a harbour at dusk")
+def test_prompt_search_has_a_trigram_index_on_postgresql(make_video, member_client):
+    wanted = make_video(prompt="a lighthouse in fog")
+    make_video(prompt="a harbour at dusk")
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'gallery_prompt_search'")
         assert "gin_trgm_ops" in cursor.fetchone()[0]
-    assert shown(browser.get("/gallery/?q=LIGHTHOUSE")) == [wanted.pk]
+    assert shown(member_client.get("/gallery/?q=LIGHTHOUSE")) == [wanted.pk]
 
 
 # --- each viewer's own page ----------------------------------------------------------------
 
 
-def viewer(person):
-    client = Client()
-    client.force_login(person)
-    return client
-
-
 def test_each_viewer_sees_their_own_flagged_work_and_favourites(
-    browser, user, other_user, reviewer, admin_user, source_image
+    client_for, make_video, member_client, user, other_user, reviewer, admin_user
 ):
-    plain, flagged = make(user, source_image), make(user, source_image)
+    plain, flagged = make_video(), make_video()
     flagged.review(reviewer, ReviewState.FLAGGED)
     Favourite.objects.create(user=other_user, generation=plain)
-    assert shown(browser.get("/gallery/")) == [flagged.pk, plain.pk]  # the owner sees it
+    assert shown(member_client.get("/gallery/")) == [flagged.pk, plain.pk]  # the owner sees it
 
-    page = viewer(other_user).get("/gallery/")
-    assert shown(viewer(admin_user).get("/gallery/")) == [flagged.pk, plain.pk]
+    page = client_for(other_user).get("/gallery/")
+    assert shown(client_for(admin_user).get("/gallery/")) == [flagged.pk, plain.pk]
     assert shown(page) == [plain.pk]  # flagged work of others is not theirs to see
     assert 'aria-label="Favourite"' in page.content.decode()  # their favourite, not the owner's
-    assert 'aria-label="Favourite"' not in browser.get("/gallery/").content.decode()
+    assert 'aria-label="Favourite"' not in member_client.get("/gallery/").content.decode()
 
 
 def test_a_flag_hides_a_video_from_the_team_on_their_very_next_page(
-    user, other_user, reviewer, source_image
+    client_for, make_video, other_user, reviewer
 ):
-    video = make(user, source_image)
-    teammate = viewer(other_user)
+    video = make_video()
+    teammate = client_for(other_user)
     assert shown(teammate.get("/gallery/")) == [video.pk]
     video.review(reviewer, ReviewState.FLAGGED)
     assert shown(teammate.get("/gallery/")) == []
@@ -269,50 +252,50 @@ def test_a_flag_hides_a_video_from_the_team_on_their_very_next_page(
 
 @pytest.mark.parametrize("path", ["/gallery/?favourites=on", "/gallery/?who=mine"])
 def test_what_names_the_viewer_is_never_shared_with_another(
-    browser, user, other_user, source_image, path
+    client_for, make_video, member_client, user, other_user, path
 ):
-    mine, theirs = make(user, source_image), make(other_user, source_image)
+    mine, theirs = make_video(), make_video(other_user)
     Favourite.objects.create(user=user, generation=mine)
     Favourite.objects.create(user=other_user, generation=theirs)
-    assert shown(browser.get(path)) == [mine.pk]
-    assert shown(viewer(other_user).get(path)) == [theirs.pk]
+    assert shown(member_client.get(path)) == [mine.pk]
+    assert shown(client_for(other_user).get(path)) == [theirs.pk]
 
 
-def test_whoever_changes_something_sees_it_on_their_next_page(browser, user, source_image):
-    mine = make(user, source_image)
-    assert 'aria-label="Favourite"' not in browser.get("/gallery/").content.decode()
+def test_whoever_changes_something_sees_it_on_their_next_page(make_video, member_client):
+    mine = make_video()
+    assert 'aria-label="Favourite"' not in member_client.get("/gallery/").content.decode()
 
-    browser.post(f"/generations/{mine.pk}/favourite/", HTTP_HX_REQUEST="true")
-    assert 'aria-label="Favourite"' in browser.get("/gallery/").content.decode()
-    assert shown(browser.get("/gallery/?favourites=on")) == [mine.pk]
+    member_client.post(f"/generations/{mine.pk}/favourite/", HTTP_HX_REQUEST="true")
+    assert 'aria-label="Favourite"' in member_client.get("/gallery/").content.decode()
+    assert shown(member_client.get("/gallery/?favourites=on")) == [mine.pk]
 
 
 @pytest.mark.parametrize("hidden_run", [3, gallery.PAGE_SIZE * 2 + 5])
 def test_pages_skip_what_the_viewer_may_not_see_without_gaps_or_repeats(
-    browser, user, other_user, reviewer, source_image, hidden_run
+    make_video, member_client, other_user, reviewer, hidden_run
 ):
     """Others' flagged work is read with the team's rows and left out per viewer: pages may
     come out shorter, but loading more walks every visible row once, even past a window the
     viewer may see nothing of."""
-    visible = [make(user, source_image) for _ in range(gallery.PAGE_SIZE)]
+    visible = [make_video() for _ in range(gallery.PAGE_SIZE)]
     for _ in range(hidden_run):
-        make(other_user, source_image).review(reviewer, ReviewState.FLAGGED)
-    visible += [make(user, source_image) for _ in range(gallery.PAGE_SIZE + 2)]
+        make_video(other_user).review(reviewer, ReviewState.FLAGGED)
+    visible += [make_video() for _ in range(gallery.PAGE_SIZE + 2)]
 
     seen, url = [], "/gallery/"
     while url:
-        response = browser.get(url, HTTP_HX_REQUEST="true")
+        response = member_client.get(url, HTTP_HX_REQUEST="true")
         seen += shown(response)
         url = response.context["more_url"]
     assert seen == [row.pk for row in reversed(visible)]
 
 
 def test_a_filter_that_makes_no_sense_is_named_next_to_its_field_and_nothing_is_hidden(
-    browser, user, source_image
+    make_video, member_client
 ):
-    made = make(user, source_image)
+    made = make_video()
     for _ in range(2):  # the second answer comes from what the first one kept
-        response = browser.get("/gallery/?since=yesterday&status=bogus&q=scene")
+        response = member_client.get("/gallery/?since=yesterday&status=bogus&q=scene")
         assert response.status_code == 200
         html = response.content.decode()
         assert '<small class="error" id="id_since-error">Enter a valid date.</small>' in html
@@ -328,20 +311,20 @@ def test_a_filter_that_makes_no_sense_is_named_next_to_its_field_and_nothing_is_
     ],
 )
 def test_a_search_too_long_is_named_next_to_its_field_and_nothing_is_hidden(
-    browser, user, source_image, q, message
+    make_video, member_client, q, message
 ):
-    made = make(user, source_image)
-    response = browser.get("/gallery/", {"q": q})
+    made = make_video()
+    response = member_client.get("/gallery/", {"q": q})
     assert response.status_code == 200
     assert f'<small class="error" id="id_q-error">{message}</small>' in response.content.decode()
     assert shown(response) == [made.pk]
 
 
-def test_a_search_within_the_bounds_is_searched(browser, user, source_image):
-    hit = make(user, source_image, " ".join(["dusk"] * 20))
-    make(user, source_image, "noon")
-    assert shown(browser.get("/gallery/", {"q": " ".join(["dusk"] * 20)})) == [hit.pk]
-    longest = browser.get("/gallery/", {"q": "x" * 200})
+def test_a_search_within_the_bounds_is_searched(make_video, member_client):
+    hit = make_video(prompt=" ".join(["dusk"] * 20))
+    make_video(prompt="noon")
+    assert shown(member_client.get("/gallery/", {"q": " ".join(["dusk"] * 20)})) == [hit.pk]
+    longest = member_client.get("/gallery/", {"q": "x" * 200})
     assert shown(longest) == [] and 'id="id_q-error"' not in longest.content.decode()
 
 
@@ -355,11 +338,9 @@ def test_a_search_within_the_bounds_is_searched(browser, user, source_image):
         "2024-01-01T00:00:00_5",  # no offset: the studio's time zone
     ],
 )
-def test_a_cursor_no_page_made_shows_a_page_rather_than_an_error(
-    browser, user, source_image, cursor
-):
-    made = make(user, source_image, created_at=timezone.now() - timedelta(days=1))
-    response = browser.get(f"/gallery/?after={cursor}")
+def test_a_cursor_no_page_made_shows_a_page_rather_than_an_error(make_video, member_client, cursor):
+    made = make_video(created_at=timezone.now() - timedelta(days=1))
+    response = member_client.get(f"/gallery/?after={cursor}")
     assert response.status_code == 200
     assert shown(response) in ([made.pk], [])
 
@@ -372,10 +353,10 @@ def test_a_cursor_no_page_made_shows_a_page_rather_than_an_error(
     ],
 )
 def test_a_day_beyond_what_the_gallery_can_hold_is_named_next_to_its_field(
-    browser, user, source_image, field, day, message
+    make_video, member_client, field, day, message
 ):
-    made = make(user, source_image)
-    response = browser.get(f"/gallery/?{field}={day}")
+    made = make_video()
+    response = member_client.get(f"/gallery/?{field}={day}")
     assert response.status_code == 200
     assert (
         f'<small class="error" id="id_{field}-error">{message}</small>' in response.content.decode()
@@ -384,10 +365,10 @@ def test_a_day_beyond_what_the_gallery_can_hold_is_named_next_to_its_field(
 
 
 def test_hidden_work_never_pushes_visible_work_off_the_first_page(
-    browser, user, other_user, reviewer, source_image
+    make_video, member_client, other_user, reviewer
 ):
-    older = make(user, source_image)
+    older = make_video()
     for _ in range(gallery.PAGE_SIZE * 2 + 1):
-        make(other_user, source_image).review(reviewer, ReviewState.FLAGGED)
-    page = browser.get("/gallery/")
+        make_video(other_user).review(reviewer, ReviewState.FLAGGED)
+    page = member_client.get("/gallery/")
     assert shown(page) == [older.pk] and not page.context["more_url"]

@@ -2,27 +2,19 @@
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 
 from generations.models import Batch, Generation, LoraPreset, PromptPreset
 
-from .conftest import picture_bytes
-
-
-@pytest.fixture
-def browser(user):
-    client = Client()
-    client.force_login(user)
-    return client
+from .support.pictures import jpeg_upload
 
 
 def post(browser, picture, **fields):
     return browser.post("/", {"prompt": "a calm sea", "source_image": picture.pk, **fields})
 
 
-def test_batch_of_two_prompts_by_two_seeds_makes_four(browser, source_image):
+def test_batch_of_two_prompts_by_two_seeds_makes_four(member_client, source_image):
     response = post(
-        browser,
+        member_client,
         source_image,
         prompt="waves\nclouds",
         one_prompt_per_line="on",
@@ -37,25 +29,31 @@ def test_batch_of_two_prompts_by_two_seeds_makes_four(browser, source_image):
     assert set(Generation.objects.values_list("batch", flat=True)) == {batch.pk}
 
 
-def test_random_seeds_in_a_batch_are_distinct_and_known(browser, source_image):
-    post(browser, source_image, random_seed="on", seed_count="3")
+def test_random_seeds_in_a_batch_are_distinct_and_known(member_client, source_image):
+    post(member_client, source_image, random_seed="on", seed_count="3")
     seeds = list(Generation.objects.values_list("seed", flat=True))
     assert len(set(seeds)) == 3 and min(seeds) >= 0
 
 
-def test_lora_scale_values_multiply_the_batch(browser, source_image):
-    post(browser, source_image, lora_1_path="Owner/Style", lora_1_scale="1", lora_scales="0.5, 1.5")
+def test_lora_scale_values_multiply_the_batch(member_client, source_image):
+    post(
+        member_client,
+        source_image,
+        lora_1_path="Owner/Style",
+        lora_1_scale="1",
+        lora_scales="0.5, 1.5",
+    )
     scales = sorted(g.loras.get().scale for g in Generation.objects.all())
     assert scales == [0.5, 1.5]
     assert sorted(Generation.objects.values_list("batch_lora_scale", flat=True)) == [0.5, 1.5]
 
 
-def test_two_loras_with_their_own_scales(browser, source_image):
+def test_two_loras_with_their_own_scales(member_client, source_image):
     preset = LoraPreset.objects.create(
         name="Painting", path="Remade-AI/Painting", default_scale=0.7
     )
     post(
-        browser,
+        member_client,
         source_image,
         lora_1_preset=str(preset.pk),
         lora_2_path="Owner/Other",
@@ -65,14 +63,14 @@ def test_two_loras_with_their_own_scales(browser, source_image):
     assert loras == [("Remade-AI/Painting", 0.7, preset.pk), ("Owner/Other", 2.5, None)]
 
 
-def test_orientation_can_override_the_picture(browser, source_image):
-    post(browser, source_image, orientation="portrait", clarity="720p")
+def test_orientation_can_override_the_picture(member_client, source_image):
+    post(member_client, source_image, orientation="portrait", clarity="720p")
     generation = Generation.objects.get()
     assert (generation.width, generation.height) == (720, 1280)
 
 
-def test_saving_a_prompt_preset(browser, source_image):
-    post(browser, source_image, negative_prompt="blur", save_preset_as="Calm sea")
+def test_saving_a_prompt_preset(member_client, source_image):
+    post(member_client, source_image, negative_prompt="blur", save_preset_as="Calm sea")
     preset = PromptPreset.objects.get()
     assert (preset.name, preset.prompt, preset.negative_prompt) == (
         "Calm sea",
@@ -81,10 +79,10 @@ def test_saving_a_prompt_preset(browser, source_image):
     )
 
 
-def test_reuse_prefills_every_setting(browser, source_image, user):
+def test_reuse_prefills_every_setting(member_client, source_image):
     preset = LoraPreset.objects.create(name="Painting", path="Remade-AI/Painting")
     post(
-        browser,
+        member_client,
         source_image,
         negative_prompt="blur",
         seed="4242",
@@ -100,7 +98,7 @@ def test_reuse_prefills_every_setting(browser, source_image, user):
     )
     original = Generation.objects.get()
 
-    page = browser.get(f"/?reuse={original.pk}").content.decode()
+    page = member_client.get(f"/?reuse={original.pk}").content.decode()
 
     for expected in [
         f'name="source_image" value="{source_image.pk}"',
@@ -119,11 +117,11 @@ def test_reuse_prefills_every_setting(browser, source_image, user):
         assert expected in page, expected
 
 
-def test_reuse_takes_the_seed_the_api_used(browser, source_image, user):
-    post(browser, source_image, random_seed="on")
+def test_reuse_takes_the_seed_the_api_used(member_client, source_image):
+    post(member_client, source_image, random_seed="on")
     original = Generation.objects.get()
     Generation.objects.filter(pk=original.pk).update(reported_seed=987)
-    page = browser.get(f"/?reuse={original.pk}").content.decode()
+    page = member_client.get(f"/?reuse={original.pk}").content.decode()
     assert 'value="987"' in page
 
 
@@ -149,9 +147,9 @@ def test_reuse_takes_the_seed_the_api_used(browser, source_image, user):
     ],
 )
 def test_each_error_is_shown_next_to_its_field_and_input_is_kept(
-    browser, source_image, fields, field
+    member_client, source_image, fields, field
 ):
-    response = post(browser, source_image, **fields)
+    response = post(member_client, source_image, **fields)
 
     assert response.status_code == 400
     assert field in response.context["form"].errors
@@ -159,33 +157,34 @@ def test_each_error_is_shown_next_to_its_field_and_input_is_kept(
     assert not Generation.objects.exists()
 
 
-def test_a_picture_that_is_not_in_the_library_is_reported(browser, db):
-    response = browser.post("/", {"prompt": "x", "source_image": "999999"})
+def test_a_picture_that_is_not_in_the_library_is_reported(member_client, db):
+    response = member_client.post("/", {"prompt": "x", "source_image": "999999"})
     assert response.status_code == 400
     assert "source_image" in response.context["form"].errors
     assert "Select a valid choice" in response.content.decode()
 
 
-def test_an_unreadable_upload_is_reported_under_the_picture(browser, media_root):
+def test_an_unreadable_upload_is_reported_under_the_picture(member_client, media_root):
     fake = SimpleUploadedFile("cat.png", b"<svg></svg>", content_type="image/png")
-    response = browser.post("/", {"prompt": "x", "image": fake})
+    response = member_client.post("/", {"prompt": "x", "image": fake})
     assert 'id="id_image-error"' in response.content.decode()
 
 
-def test_too_many_in_one_batch_is_refused(browser, source_image):
+def test_too_many_in_one_batch_is_refused(member_client, source_image):
     prompts = "\n".join(f"p{n}" for n in range(9))
-    response = post(browser, source_image, prompt=prompts, one_prompt_per_line="on", seed_count="8")
+    response = post(
+        member_client, source_image, prompt=prompts, one_prompt_per_line="on", seed_count="8"
+    )
     assert response.status_code == 400
     assert "at most 64" in response.content.decode()
 
 
-def test_kept_upload_survives_an_error(browser, media_root):
-    picture = SimpleUploadedFile("p.jpg", picture_bytes(), content_type="image/jpeg")
-    browser.post("/", {"prompt": "", "image": picture})
+def test_kept_upload_survives_an_error(member_client, media_root):
+    member_client.post("/", {"prompt": "", "image": jpeg_upload("p.jpg")})
     from generations.models import SourceImage
 
     kept = SourceImage.objects.get()
-    browser.post("/", {"prompt": "now with a prompt", "source_image": kept.pk})
+    member_client.post("/", {"prompt": "now with a prompt", "source_image": kept.pk})
     assert Generation.objects.get().source_image == kept
 
 

@@ -4,32 +4,22 @@ Anyone gets the status and `ok` / `not ok`; staff and API token holders get the 
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 from django_q.models import Schedule
 
 from generations.jobs import ensure_schedules
-from generations.models import ApiToken
-from wansim.server import SimConfig, Simulator
 from wansim.testing import StubServer
 
 from .live_studio import free_port
-
-SIM_KEY = "the-right-key"
-
-
-@pytest.fixture(scope="module")
-def simulator():
-    with Simulator(SimConfig(port=0, api_key=SIM_KEY)) as sim:
-        yield sim
+from .support.simulator import API_KEY
 
 
 @pytest.fixture
 def api_up(settings, simulator):
     """The API (the simulator) answers, and the studio holds its key."""
     settings.WAN_API_BASE_URL = simulator.base_url
-    settings.WAN_API_KEY = SIM_KEY
+    settings.WAN_API_KEY = API_KEY
     return simulator
 
 
@@ -41,19 +31,9 @@ def heartbeat(db, settings):
 
 
 @pytest.fixture
-def staff(db):
-    person = get_user_model().objects.create_user(
-        "stella", password="a-long-test-password", is_staff=True
-    )
-    client = Client()
-    client.force_login(person)
-    return client
-
-
-@pytest.fixture
-def monitor(user):
-    """A monitoring service holding a member's API token."""
-    return Client(HTTP_AUTHORIZATION=f"Token {ApiToken.issue(user).key}")
+def staff(client_for, make_user):
+    """stella, a member with Django's staff flag (no admin role)."""
+    return client_for(make_user("stella", is_staff=True))
 
 
 def checks(client, path="/healthz"):
@@ -82,9 +62,8 @@ def test_anyone_sees_not_ok_with_a_503_when_a_check_fails(client, heartbeat, set
     assert response.content == b"not ok"
 
 
-def test_a_member_logged_in_sees_no_details(client, user, heartbeat, api_up):
-    client.force_login(user)
-    assert client.get("/healthz").content == b"ok"
+def test_a_member_logged_in_sees_no_details(member_client, heartbeat, api_up):
+    assert member_client.get("/healthz").content == b"ok"
 
 
 def test_a_token_that_is_not_valid_sees_no_details(heartbeat, api_up):
@@ -106,8 +85,9 @@ def test_staff_see_each_check_with_its_timing(staff, heartbeat, api_up):
     assert found["api"]["age_seconds"] == 0  # asked the API just now
 
 
-def test_a_token_holder_sees_the_details(monitor, heartbeat, api_up):
-    api = checks(monitor)["api"]
+def test_a_token_holder_sees_the_details(api_client, heartbeat, api_up):
+    """A monitoring service holding a member's API token."""
+    api = checks(api_client)["api"]
     assert (api["ok"], api["reason"]) == (True, "TASK_NOT_FOUND")
 
 

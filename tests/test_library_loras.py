@@ -19,18 +19,6 @@ def painting(db):
     return LoraPreset.objects.create(name="Painting", path="Remade-AI/Painting", default_scale=0.8)
 
 
-@pytest.fixture
-def member(client, user):
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def admin(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
 def test_logged_out_people_are_sent_to_log_in(client, db):
     for url in (LORAS, LORAS + "new/"):
         response = client.get(url)
@@ -38,8 +26,8 @@ def test_logged_out_people_are_sent_to_log_in(client, db):
         assert response["Location"].startswith("/login/")
 
 
-def test_a_member_browses_the_presets(member, painting):
-    response = member.get(LORAS)
+def test_a_member_browses_the_presets(member_client, painting):
+    response = member_client.get(LORAS)
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -48,11 +36,11 @@ def test_a_member_browses_the_presets(member, painting):
     assert f"/library/loras/{painting.pk}/" not in html  # no edit link
 
 
-def test_the_list_shows_how_many_generations_used_a_preset(member, painting, finished):
+def test_the_list_shows_how_many_generations_used_a_preset(member_client, painting, finished):
     GenerationLora.objects.create(
         generation=finished, position=1, path=painting.path, scale=1, preset=painting
     )
-    assert "used by 1 generation<" in member.get(LORAS).content.decode()
+    assert "used by 1 generation<" in member_client.get(LORAS).content.decode()
 
 
 @pytest.mark.parametrize(
@@ -67,20 +55,18 @@ def test_the_list_shows_how_many_generations_used_a_preset(member, painting, fin
     ],
 )
 @pytest.mark.parametrize("role", ["member", "reviewer"])
-def test_only_admins_change_presets(client, painting, method, url, role):
-    from .conftest import user_with_role
+def test_only_admins_change_presets(client_for, make_user, painting, method, url, role):
+    browser = client_for(make_user(f"someone-{role}", role))
 
-    client.force_login(user_with_role(f"someone-{role}", role))
-
-    response = getattr(client, method)(url.format(pk=painting.pk), VALID)
+    response = getattr(browser, method)(url.format(pk=painting.pk), VALID)
 
     assert response.status_code == 403
     painting.refresh_from_db()
     assert painting.is_active and painting.notes == ""
 
 
-def test_an_admin_adds_a_preset(admin):
-    response = admin.post(LORAS + "new/", VALID)
+def test_an_admin_adds_a_preset(admin_client):
+    response = admin_client.post(LORAS + "new/", VALID)
 
     assert response.status_code == 302
     preset = LoraPreset.objects.get()
@@ -89,22 +75,24 @@ def test_an_admin_adds_a_preset(admin):
     assert preset.is_active
 
 
-def test_a_preset_may_be_a_download_url(admin):
-    admin.post(LORAS + "new/", {**VALID, "path": "https://example.com/lora.safetensors"})
+def test_a_preset_may_be_a_download_url(admin_client):
+    admin_client.post(LORAS + "new/", {**VALID, "path": "https://example.com/lora.safetensors"})
     assert LoraPreset.objects.get().path == "https://example.com/lora.safetensors"
 
 
-def test_an_admin_edits_a_preset(admin, painting):
-    assert admin.get(f"{LORAS}{painting.pk}/").status_code == 200
+def test_an_admin_edits_a_preset(admin_client, painting):
+    assert admin_client.get(f"{LORAS}{painting.pk}/").status_code == 200
 
-    admin.post(f"{LORAS}{painting.pk}/", {**VALID, "default_scale": "1.5", "notes": "bolder"})
+    admin_client.post(
+        f"{LORAS}{painting.pk}/", {**VALID, "default_scale": "1.5", "notes": "bolder"}
+    )
 
     painting.refresh_from_db()
     assert (painting.default_scale, painting.notes) == (1.5, "bolder")
 
 
-def test_editing_a_missing_preset_is_not_found(admin, db):
-    assert admin.get(LORAS + "999/").status_code == 404
+def test_editing_a_missing_preset_is_not_found(admin_client, db):
+    assert admin_client.get(LORAS + "999/").status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -121,8 +109,10 @@ def test_editing_a_missing_preset_is_not_found(admin, db):
         ({"name": "x" * 101}, "name", "at most 100 characters"),
     ],
 )
-def test_each_error_is_shown_next_to_its_field_and_input_is_kept(admin, change, field, message):
-    response = admin.post(LORAS + "new/", {**VALID, **change})
+def test_each_error_is_shown_next_to_its_field_and_input_is_kept(
+    admin_client, change, field, message
+):
+    response = admin_client.post(LORAS + "new/", {**VALID, **change})
 
     assert response.status_code == 400
     html = response.content.decode()
@@ -133,51 +123,53 @@ def test_each_error_is_shown_next_to_its_field_and_input_is_kept(admin, change, 
     assert not LoraPreset.objects.exists()
 
 
-def test_a_name_already_taken_is_an_error(admin, painting):
-    response = admin.post(LORAS + "new/", {**VALID, "path": "Other/Painting"})
+def test_a_name_already_taken_is_an_error(admin_client, painting):
+    response = admin_client.post(LORAS + "new/", {**VALID, "path": "Other/Painting"})
 
     assert response.status_code == 400
     assert "A LoRA preset with this name already exists." in response.content.decode()
     assert LoraPreset.objects.count() == 1
 
 
-def test_retiring_hides_a_preset_from_the_studio_picker(admin, painting):
-    admin.post(f"{LORAS}{painting.pk}/retire/")
+def test_retiring_hides_a_preset_from_the_studio_picker(admin_client, painting):
+    admin_client.post(f"{LORAS}{painting.pk}/retire/")
 
     painting.refresh_from_db()
     assert not painting.is_active
-    assert painting not in admin.get("/").context["lora_presets"]
+    assert painting not in admin_client.get("/").context["lora_presets"]
 
 
-def test_a_retired_preset_cannot_be_used_for_a_new_generation(admin, painting, source_image):
-    admin.post(f"{LORAS}{painting.pk}/retire/")
+def test_a_retired_preset_cannot_be_used_for_a_new_generation(admin_client, painting, source_image):
+    admin_client.post(f"{LORAS}{painting.pk}/retire/")
 
     loras = f'[{{"preset": {painting.pk}, "scale": 1}}]'
-    response = admin.post("/", {"prompt": "p", "source_image": source_image.pk, "loras": loras})
+    response = admin_client.post(
+        "/", {"prompt": "p", "source_image": source_image.pk, "loras": loras}
+    )
 
     assert response.status_code == 400
     assert "no active LoRA preset" in response.content.decode()
 
 
-def test_retiring_keeps_the_generations_made_with_it(admin, painting, finished):
+def test_retiring_keeps_the_generations_made_with_it(admin_client, painting, finished):
     GenerationLora.objects.create(
         generation=finished, position=1, path=painting.path, scale=1, preset=painting
     )
 
-    admin.post(f"{LORAS}{painting.pk}/retire/")
+    admin_client.post(f"{LORAS}{painting.pk}/retire/")
 
     assert Generation.objects.get(pk=finished.pk).loras.get().preset == painting
 
 
-def test_a_retired_preset_is_listed_and_brought_back(admin, painting):
+def test_a_retired_preset_is_listed_and_brought_back(admin_client, painting):
     LoraPreset.objects.filter(pk=painting.pk).update(is_active=False)
-    assert "Retired" in admin.get(LORAS).content.decode()
+    assert "Retired" in admin_client.get(LORAS).content.decode()
 
-    admin.post(f"{LORAS}{painting.pk}/restore/")
+    admin_client.post(f"{LORAS}{painting.pk}/restore/")
 
     painting.refresh_from_db()
     assert painting.is_active
 
 
-def test_retiring_needs_a_post(admin, painting):
-    assert admin.get(f"{LORAS}{painting.pk}/retire/").status_code == 405
+def test_retiring_needs_a_post(admin_client, painting):
+    assert admin_client.get(f"{LORAS}{painting.pk}/retire/").status_code == 405

@@ -2,11 +2,10 @@
 API could never load is refused before anything is sent or billed."""
 
 import pytest
-from django.test import Client
 from django.utils.html import escape
 
 from generations import wan_api
-from generations.models import ApiToken, Generation, LoraPreset
+from generations.models import Generation, LoraPreset
 
 HOSTILE = [
     "../../etc/passwd",
@@ -36,12 +35,10 @@ def test_the_contract_accepts_repos_and_public_links(path):
 
 
 @pytest.mark.parametrize("path", HOSTILE)
-def test_the_studio_form_refuses_it_next_to_the_field(user, source_image, path):
-    browser = Client()
-    browser.force_login(user)
+def test_the_studio_form_refuses_it_next_to_the_field(member_client, source_image, path):
     form = {"prompt": "x", "source_image": source_image.pk, "lora_1_path": path}
 
-    response = browser.post("/", form)
+    response = member_client.post("/", form)
 
     assert response.status_code == 400
     assert escape(wan_api.lora_path_error(path)) in response.content.decode()
@@ -49,11 +46,10 @@ def test_the_studio_form_refuses_it_next_to_the_field(user, source_image, path):
 
 
 @pytest.mark.parametrize("path", HOSTILE)
-def test_the_json_api_refuses_it_with_the_field_name(user, source_image, path):
-    api = Client(HTTP_AUTHORIZATION=f"Token {ApiToken.issue(user).key}")
+def test_the_json_api_refuses_it_with_the_field_name(api_client, source_image, path):
     loras = f'[{{"path": "{path}", "scale": 1}}]'
 
-    response = api.post(
+    response = api_client.post(
         "/api/generations/", {"prompt": "x", "source_image": source_image.pk, "loras": loras}
     )
 
@@ -63,10 +59,8 @@ def test_the_json_api_refuses_it_with_the_field_name(user, source_image, path):
 
 
 @pytest.mark.parametrize("path", HOSTILE)
-def test_the_library_refuses_it(admin_user, path):
-    browser = Client()
-    browser.force_login(admin_user)
-    response = browser.post(
+def test_the_library_refuses_it(admin_client, path):
+    response = admin_client.post(
         "/library/loras/new/", {"name": "x", "path": path, "default_scale": "1"}
     )
     assert response.status_code == 400

@@ -14,63 +14,18 @@ from generations import pipeline, wan_api
 from generations.models import Generation, Status
 from wansim.render import render_video
 
-from .conftest import picture_bytes
-
-
-class ScriptedClient:
-    """Answers from a script and counts what was sent."""
-
-    def __init__(self, submit=None, poll=None, download=None):
-        self.submit_answers = list(submit or [])
-        self.poll_answers = list(poll or [])
-        self.download_answer = download
-        self.submits = []
-        self.polls = []
-
-    def submit(self, params):
-        self.submits.append(params)
-        return self.submit_answers.pop(0)
-
-    def task_result(self, task_id):
-        self.polls.append(task_id)
-        return self.poll_answers.pop(0)
-
-    def download(self, url, dest, *, max_bytes):
-        return self.download_answer(dest)
+from .support.api_stand_ins import ScriptedClient, accepted, task
+from .support.pictures import picture_bytes
 
 
 @pytest.fixture
-def api(monkeypatch):
-    scripted = ScriptedClient()
-    monkeypatch.setattr(pipeline, "api_client", lambda: scripted)
-    monkeypatch.setattr(pipeline, "reserve_api_request", lambda max_wait: True)
-    return scripted
+def api(pipeline_api):
+    return pipeline_api(ScriptedClient())
 
 
 @pytest.fixture
-def generation(source_image, user):
-    return Generation.objects.create_queued(
-        owner=user, source_image=source_image, prompt="a quiet lake"
-    )
-
-
-def accepted(task_id="task-1"):
-    return wan_api.SubmitResult(wan_api.SubmitOutcome.ACCEPTED, task_id=task_id, http_status=200)
-
-
-def task(status, **fields):
-    values = dict(
-        task_id="task-1",
-        status=status,
-        raw_status="x",
-        reason="",
-        progress_percent=None,
-        eta_seconds=None,
-        videos=(),
-        seed=None,
-    )
-    values.update(fields)
-    return wan_api.PollResult(wan_api.PollOutcome.OK, task=wan_api.TaskResult(**values))
+def generation(make_generation):
+    return make_generation(prompt="a quiet lake")
 
 
 def test_accepted_submit_records_the_task_id(api, generation):
@@ -410,11 +365,10 @@ def test_people_take_turns_when_a_batch_is_queued():
 
 
 def test_dispatcher_sends_a_late_single_before_the_rest_of_a_batch(
-    api, user, other_user, source_image
+    api, make_generation, other_user
 ):
-    make = Generation.objects.create_queued
-    batch = [make(owner=user, source_image=source_image, prompt=f"b{n}") for n in range(5)]
-    single = make(owner=other_user, source_image=source_image, prompt="single")
+    batch = [make_generation(prompt=f"b{n}") for n in range(5)]
+    single = make_generation(other_user, prompt="single")
     api.submit_answers = [accepted(f"t{n}") for n in range(2)]
 
     pipeline.submit_due_generations(limit=2)

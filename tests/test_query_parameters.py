@@ -1,12 +1,12 @@
 """No query parameter answers 500: every URL pattern, asked with hostile values (too long, the
 wrong type, odd unicode, repeated, empty) for the query parameters its page reads."""
 
+from functools import partial
 from urllib.parse import quote
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core import signing
-from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 
 from generations.models import Batch, Generation, LoraPreset, PromptPreset
@@ -161,15 +161,15 @@ def server_errors(browser, name, url, queries):
     return errors
 
 
-def signed_in(person):
-    browser = Client(raise_request_exception=False)  # an exception is a 500 to report
-    browser.force_login(person)
-    return browser
+@pytest.fixture
+def reporting_client_for(client_for):
+    """client_for, with an exception answered as the 500 it is (to report, not to raise)."""
+    return partial(client_for, raise_request_exception=False)
 
 
-def test_no_parameter_a_page_reads_answers_500(rows, admin_user):
+def test_no_parameter_a_page_reads_answers_500(rows, reporting_client_for, admin_user):
     """An admin, who may open every page, sends each parameter it reads."""
-    browser, patterns = signed_in(admin_user), named_patterns()
+    browser, patterns = reporting_client_for(admin_user), named_patterns()
     failures = []
     for name, parameters in PAGE_PARAMETERS.items():
         url = sample_url(name, patterns[name], rows)
@@ -179,9 +179,11 @@ def test_no_parameter_a_page_reads_answers_500(rows, admin_user):
 
 
 @pytest.mark.parametrize("role", ["admin", "member"])
-def test_no_url_answers_500_to_the_generic_parameters(rows, user, admin_user, role):
+def test_no_url_answers_500_to_the_generic_parameters(
+    rows, reporting_client_for, user, admin_user, role
+):
     """Every URL pattern, GET-able or not, as each role (a member meets the refusals)."""
-    browser = signed_in(admin_user if role == "admin" else user)
+    browser = reporting_client_for(admin_user if role == "admin" else user)
     failures = []
     for index, (name, pattern) in enumerate(named_patterns().items()):
         url = sample_url(name, pattern, rows)

@@ -1,20 +1,13 @@
 """Review workflow: decisions, re-review, the audit trail, and flagged outputs hidden."""
 
-from django.test import Client
-
-from generations.models import Generation, ReviewEvent, ReviewState
+from generations.models import ReviewEvent, ReviewState, Status
 
 
-def signed_in(person):
-    browser = Client()
-    browser.force_login(person)
-    return browser
-
-
-def test_each_decision_is_recorded_in_the_audit_trail(finished, reviewer):
-    browser = signed_in(reviewer)
-    browser.post(f"/review/{finished.pk}/decide/", {"state": "approved", "note": "lovely"})
-    browser.post(f"/review/{finished.pk}/decide/", {"state": "flagged", "note": "on second look"})
+def test_each_decision_is_recorded_in_the_audit_trail(reviewer_client, finished):
+    reviewer_client.post(f"/review/{finished.pk}/decide/", {"state": "approved", "note": "lovely"})
+    reviewer_client.post(
+        f"/review/{finished.pk}/decide/", {"state": "flagged", "note": "on second look"}
+    )
 
     trail = list(
         ReviewEvent.objects.filter(generation=finished).values_list(
@@ -29,66 +22,69 @@ def test_each_decision_is_recorded_in_the_audit_trail(finished, reviewer):
     assert (finished.review_state, finished.review_note) == ("flagged", "on second look")
 
 
-def test_review_moves_on_to_the_next_pending(finished, reviewer, source_image, user):
-    second = Generation.objects.create_queued(owner=user, source_image=source_image, prompt="2")
-    Generation.objects.filter(pk=second.pk).update(status="succeeded")
+def test_review_moves_on_to_the_next_pending(reviewer_client, finished, make_generation):
+    second = make_generation(status=Status.SUCCEEDED, prompt="2")
 
-    response = signed_in(reviewer).post(f"/review/{finished.pk}/decide/", {"state": "rejected"})
+    response = reviewer_client.post(f"/review/{finished.pk}/decide/", {"state": "rejected"})
 
     assert response["Location"] == f"/review/?after={finished.pk}"
-    assert signed_in(reviewer).get("/review/")["Location"] == f"/review/{second.pk}/"
+    assert reviewer_client.get("/review/")["Location"] == f"/review/{second.pk}/"
 
 
-def test_an_after_that_names_no_generation_starts_the_queue_from_the_beginning(finished, reviewer):
+def test_an_after_that_names_no_generation_starts_the_queue_from_the_beginning(
+    reviewer_client, finished
+):
     for after in ["abc", "1e309", "²", "9" * 30, ""]:
-        response = signed_in(reviewer).get("/review/", {"after": after})
+        response = reviewer_client.get("/review/", {"after": after})
         assert response["Location"] == f"/review/{finished.pk}/"
 
 
-def test_queue_shows_progress_and_shortcuts(finished, reviewer):
-    page = signed_in(reviewer).get(f"/review/{finished.pk}/").content.decode()
+def test_queue_shows_progress_and_shortcuts(reviewer_client, finished):
+    page = reviewer_client.get(f"/review/{finished.pk}/").content.decode()
     assert "1 of 1 pending" in page
     assert 'id="approve"' in page and "<kbd>A</kbd>" in page
     assert "js/review.js" in page
 
 
-def test_unfinished_generation_cannot_be_reviewed(source_image, user, reviewer):
-    generation = Generation.objects.create_queued(owner=user, source_image=source_image, prompt="p")
-    signed_in(reviewer).post(f"/review/{generation.pk}/decide/", {"state": "approved"})
+def test_unfinished_generation_cannot_be_reviewed(reviewer_client, make_generation):
+    generation = make_generation()
+    reviewer_client.post(f"/review/{generation.pk}/decide/", {"state": "approved"})
     generation.refresh_from_db()
     assert generation.review_state == ReviewState.PENDING
     assert not ReviewEvent.objects.exists()
 
 
-def test_owner_sees_the_outcome_and_note(finished, reviewer, user):
+def test_owner_sees_the_outcome_and_note(member_client, finished, reviewer):
     finished.review(reviewer, ReviewState.REJECTED, "the horizon tilts")
-    page = signed_in(user).get(f"/generations/{finished.pk}/").content.decode()
+    page = member_client.get(f"/generations/{finished.pk}/").content.decode()
     assert "Rejected" in page and "the horizon tilts" in page
 
 
-def test_flagged_output_is_hidden_from_the_team(finished, reviewer, other_user):
+def test_flagged_output_is_hidden_from_the_team(client_for, finished, reviewer, other_user):
     finished.review(reviewer, ReviewState.FLAGGED, "not for use")
-    teammate = signed_in(other_user)
+    teammate = client_for(other_user)
     assert teammate.get(f"/generations/{finished.pk}/").status_code == 404
     assert teammate.get(f"/generations/{finished.pk}/video.mp4").status_code == 404
     assert f"/generations/{finished.pk}/" not in teammate.get("/").content.decode()
 
 
-def test_flagged_output_stays_visible_to_owner_and_admins(finished, reviewer, user, admin_user):
+def test_flagged_output_stays_visible_to_owner_and_admins(
+    member_client, admin_client, finished, reviewer
+):
     finished.review(reviewer, ReviewState.FLAGGED, "not for use")
-    assert signed_in(user).get(f"/generations/{finished.pk}/").status_code == 200
-    assert signed_in(admin_user).get(f"/generations/{finished.pk}/").status_code == 200
+    assert member_client.get(f"/generations/{finished.pk}/").status_code == 200
+    assert admin_client.get(f"/generations/{finished.pk}/").status_code == 200
 
 
-def test_safety_refusal_shows_the_api_reason(source_image, user):
-    generation = Generation.objects.create_queued(owner=user, source_image=source_image, prompt="p")
+def test_safety_refusal_shows_the_api_reason(member_client, make_generation):
+    generation = make_generation()
     generation.mark_failed("The content was refused by the safety checker")
-    page = signed_in(user).get(f"/generations/{generation.pk}/").content.decode()
+    page = member_client.get(f"/generations/{generation.pk}/").content.decode()
     assert "refused by the safety checker" in page
 
 
-def test_admin_bulk_approve_records_audit_entries(finished, admin_user):
-    signed_in(admin_user).post(
+def test_admin_bulk_approve_records_audit_entries(admin_client, finished, admin_user):
+    admin_client.post(
         "/admin/generations/generation/",
         {"action": "approve", "_selected_action": [finished.pk]},
     )
@@ -97,9 +93,9 @@ def test_admin_bulk_approve_records_audit_entries(finished, admin_user):
     assert ReviewEvent.objects.get().actor == admin_user
 
 
-def test_admin_change_page_shows_a_preview_and_the_trail(finished, admin_user, reviewer):
+def test_admin_change_page_shows_a_preview_and_the_trail(admin_client, finished, reviewer):
     finished.review(reviewer, ReviewState.APPROVED, "ok")
-    page = signed_in(admin_user).get(f"/admin/generations/generation/{finished.pk}/change/")
+    page = admin_client.get(f"/admin/generations/generation/{finished.pk}/change/")
     html = page.content.decode()
     assert "<video" in html
     assert "Review audit trail" in html

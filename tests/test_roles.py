@@ -4,23 +4,25 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from generations.models import ApiToken
+from .support import PASSWORD
 
 ANONYMOUS, NO_ROLE, MEMBER, REVIEWER, ADMIN = "anonymous", "no role", "member", "reviewer", "admin"
 ROLES = [ANONYMOUS, NO_ROLE, MEMBER, REVIEWER, ADMIN]
 
 
 @pytest.fixture
-def people(user, reviewer, admin_user):
-    nobody = get_user_model().objects.create_user("nobody", password="a-long-test-password")
-    nobody.groups.clear()
+def people(make_user, user, reviewer, admin_user):
+    nobody = make_user("nobody", role=None)
     return {NO_ROLE: nobody, MEMBER: user, REVIEWER: reviewer, ADMIN: admin_user}
 
 
-def browser_for(role, people):
-    browser = Client()
-    if role != ANONYMOUS:
-        browser.force_login(people[role])
+@pytest.fixture
+def browser_for(client_for, people):
+    """browser_for(role): a Client of someone in that role, or of nobody logged in."""
+
+    def browser(role):
+        return Client() if role == ANONYMOUS else client_for(people[role])
+
     return browser
 
 
@@ -47,44 +49,39 @@ MATRIX = [
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("what, method, url, roles", MATRIX, ids=[row[0] for row in MATRIX])
-def test_pages_and_media(role, what, method, url, roles, people, finished):
-    response = getattr(browser_for(role, people), method)(url(finished))
+def test_pages_and_media(role, what, method, url, roles, browser_for, finished):
+    response = getattr(browser_for(role), method)(url(finished))
     assert allowed(response) == (role in roles), (role, what, response.status_code)
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_creating_a_generation(role, people, source_image):
-    response = browser_for(role, people).post("/", {"prompt": "x", "source_image": source_image.pk})
+def test_creating_a_generation(role, browser_for, source_image):
+    response = browser_for(role).post("/", {"prompt": "x", "source_image": source_image.pk})
     assert allowed(response) == (role in {MEMBER, REVIEWER, ADMIN}), response.status_code
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_reviewing(role, people, finished):
-    response = browser_for(role, people).post(
-        f"/review/{finished.pk}/decide/", {"state": "approved"}
-    )
+def test_reviewing(role, browser_for, finished):
+    response = browser_for(role).post(f"/review/{finished.pk}/decide/", {"state": "approved"})
     finished.refresh_from_db()
     assert (finished.review_state == "approved") == (role in {REVIEWER, ADMIN})
     assert allowed(response) == (role in {REVIEWER, ADMIN})
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_resuming_submissions(role, people, db):
+def test_resuming_submissions(role, browser_for, db):
     from generations.models import StudioState
 
     StudioState.pause("out of credit")
-    browser_for(role, people).post("/studio/resume/")
+    browser_for(role).post("/studio/resume/")
     assert StudioState.submissions_are_paused() == (role != ADMIN)
 
 
 @pytest.mark.parametrize("role", [NO_ROLE, MEMBER, REVIEWER, ADMIN])
 @pytest.mark.parametrize("method", ["get", "post"])
-def test_json_api_by_token(role, method, people, source_image):
-    key = ApiToken.issue(people[role]).key
+def test_json_api_by_token(role, method, api_client_for, people, source_image):
     data = {"prompt": "x", "source_image": source_image.pk} if method == "post" else None
-    response = getattr(Client(), method)(
-        "/api/generations/", data=data, HTTP_AUTHORIZATION=f"Token {key}"
-    )
+    response = getattr(api_client_for(people[role]), method)("/api/generations/", data=data)
     expected = 403 if role == NO_ROLE else (201 if method == "post" else 200)
     assert response.status_code == expected
 
@@ -120,12 +117,12 @@ def test_permissions_come_from_roles_and_from_the_person_in_one_query(
         assert next_request.has_perm("generations.review_generation")
 
 
-def test_role_and_grant_changes_take_effect_on_the_next_request(user, people):
+def test_role_and_grant_changes_take_effect_on_the_next_request(user, browser_for):
     from django.contrib.auth.models import Group, Permission
 
     from generations.roles import assign_role
 
-    browser = browser_for(MEMBER, people)
+    browser = browser_for(MEMBER)
     assert browser.get("/review/").status_code == 403
     assign_role(user, REVIEWER)
     assert browser.get("/review/").status_code == 200
@@ -142,7 +139,7 @@ def test_role_and_grant_changes_take_effect_on_the_next_request(user, people):
 
 
 def test_superusers_have_every_permission_and_inactive_people_none(user):
-    boss = get_user_model().objects.create_superuser("boss", password="a-long-test-password")
+    boss = get_user_model().objects.create_superuser("boss", password=PASSWORD)
     assert boss.has_perm("generations.manage_studio")
     assert user.has_perm("generations.add_generation")
     user.is_active = False
@@ -156,13 +153,13 @@ def nav_links(browser):
     return [name for name in ("Studio", "Review", "Ledger", "Admin") if f">{name}</a>" in nav]
 
 
-def test_the_main_navigation_offers_each_role_the_places_it_may_go(user, people):
+def test_the_main_navigation_offers_each_role_the_places_it_may_go(user, browser_for):
     from generations.roles import assign_role
 
-    assert nav_links(browser_for(MEMBER, people)) == ["Studio"]
-    assert nav_links(browser_for(REVIEWER, people)) == ["Studio", "Review"]
-    assert nav_links(browser_for(ADMIN, people)) == ["Studio", "Review", "Ledger", "Admin"]
+    assert nav_links(browser_for(MEMBER)) == ["Studio"]
+    assert nav_links(browser_for(REVIEWER)) == ["Studio", "Review"]
+    assert nav_links(browser_for(ADMIN)) == ["Studio", "Review", "Ledger", "Admin"]
 
-    browser = browser_for(MEMBER, people)  # the same person, given a role: a new navigation
+    browser = browser_for(MEMBER)  # the same person, given a role: a new navigation
     assign_role(user, REVIEWER)
     assert nav_links(browser) == ["Studio", "Review"]

@@ -1,99 +1,17 @@
-"""Media in an S3-compatible bucket: moto's server mode on loopback stands in for S3."""
+"""Media in an S3-compatible bucket: moto's server mode on loopback stands in for S3 (the
+`moto` and `bucket` fixtures)."""
 
 import io
 import os
-import subprocess
-import sys
-import uuid
 
 import av
-import boto3
 import pytest
 import requests
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from generations.models import Generation
-
-from .conftest import picture_bytes
-from .live_studio import LiveStudio, free_port, reachable, wait_until
-
-KEYS = {"S3_ACCESS_KEY_ID": "test-key-id", "S3_SECRET_ACCESS_KEY": "test-secret"}
-
-
-class MotoS3:
-    """moto's S3 in its own process, on a loopback port."""
-
-    def __init__(self, workdir):
-        self.port = free_port()
-        self.endpoint = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-            stdout=open(workdir / "moto.log", "ab"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        wait_until(lambda: reachable(self.endpoint), 30, "moto's S3 server")
-
-    def client(self):
-        return boto3.client(
-            "s3",
-            endpoint_url=self.endpoint,
-            region_name="us-east-1",
-            aws_access_key_id=KEYS["S3_ACCESS_KEY_ID"],
-            aws_secret_access_key=KEYS["S3_SECRET_ACCESS_KEY"],
-        )
-
-    def new_bucket(self):
-        name = f"studio-{uuid.uuid4().hex[:12]}"
-        self.client().create_bucket(Bucket=name)
-        return name
-
-    def keys(self, bucket):
-        answer = self.client().list_objects_v2(Bucket=bucket)
-        return sorted(item["Key"] for item in answer.get("Contents", []))
-
-    def env(self, bucket):
-        return {
-            "S3_BUCKET": bucket,
-            "S3_ENDPOINT_URL": self.endpoint,
-            "S3_ADDRESSING_STYLE": "path",
-            **KEYS,
-        }
-
-    def stop(self):
-        self.process.terminate()
-        self.process.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def moto(tmp_path_factory):
-    server = MotoS3(tmp_path_factory.mktemp("moto"))
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def bucket(moto, settings):
-    name = moto.new_bucket()
-    env = moto.env(name)
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "lib.object_storage.MediaBucketStorage",
-            "OPTIONS": {
-                "bucket_name": name,
-                "endpoint_url": env["S3_ENDPOINT_URL"],
-                "region_name": "us-east-1",
-                "access_key": KEYS["S3_ACCESS_KEY_ID"],
-                "secret_key": KEYS["S3_SECRET_ACCESS_KEY"],
-                "addressing_style": "path",
-                "signature_version": "s3v4",
-                "querystring_expire": 600,
-            },
-        },
-    }
-    return name
+from .live_studio import LiveStudio
+from .support.pictures import picture_bytes
 
 
 def test_source_picture_link_is_a_presigned_bucket_link(bucket, moto, source_image, settings):
@@ -142,23 +60,20 @@ def test_opening_a_missing_object_says_so(bucket):
         default_storage.open("videos/none.mp4")
 
 
-def test_media_view_answers_a_range_request_from_the_bucket(bucket, client, user, source_image):
+def test_media_view_answers_a_range_request_from_the_bucket(bucket, member_client, make_generation):
     content = os.urandom(512 * 1024)
     name = default_storage.save("videos/v.mp4", ContentFile(content))
-    Generation.objects.create_queued(owner=user, source_image=source_image, prompt="p", video=name)
-    client.force_login(user)
+    make_generation(video=name)
 
-    response = client.get(f"/media/{name}", HTTP_RANGE="bytes=1000-1999")
+    response = member_client.get(f"/media/{name}", HTTP_RANGE="bytes=1000-1999")
 
     assert response.status_code == 206
     assert response["Content-Range"] == f"bytes 1000-1999/{len(content)}"
     assert b"".join(response.streaming_content) == content[1000:2000]
 
 
-def test_a_missing_object_is_a_404(bucket, client, user):
-    client.force_login(user)
-
-    assert client.get("/media/videos/none.mp4").status_code == 404
+def test_a_missing_object_is_a_404(bucket, member_client):
+    assert member_client.get("/media/videos/none.mp4").status_code == 404
 
 
 @pytest.mark.live

@@ -15,8 +15,8 @@ import pytest
 
 from bench.recorder import RecordingProxy
 
-from .conftest import picture_bytes
 from .live_studio import LiveStudio
+from .support.pictures import picture_bytes
 
 pytestmark = [
     pytest.mark.live,

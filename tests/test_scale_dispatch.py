@@ -9,19 +9,17 @@ from django.utils import timezone
 from generations import pipeline, wan_api
 from generations.models import Generation, Status
 
+from .support.api_stand_ins import accepted, task
+
 
 def processing(task_id):
-    task = wan_api.TaskResult(
+    return task(
+        wan_api.TaskStatus.PROCESSING,
         task_id=task_id,
-        status=wan_api.TaskStatus.PROCESSING,
         raw_status="TASK_STATUS_PROCESSING",
-        reason="",
         progress_percent=40,
         eta_seconds=30,
-        videos=(),
-        seed=None,
     )
-    return wan_api.PollResult(wan_api.PollOutcome.OK, task=task)
 
 
 class RecordingApi:
@@ -46,33 +44,22 @@ class RecordingApi:
     def submit(self, params):
         self.submits.append(params.prompt)
         self.let_meanwhile_run()
-        return wan_api.SubmitResult(
-            wan_api.SubmitOutcome.ACCEPTED, task_id=f"task-{params.prompt}", http_status=200
-        )
+        return accepted(f"task-{params.prompt}")
 
 
 @pytest.fixture
-def in_flight(source_image, user):
+def in_flight(make_generation):
+    """The task ids of five generations the API holds, due to be polled now."""
     rows = [
-        Generation.objects.create(
-            owner=user,
-            source_image=source_image,
-            prompt=f"scene {index}",
-            status=Status.SUBMITTED,
-            api_task_id=f"task-{index}",
-            due_at=timezone.now(),
-        )
+        make_generation(status=Status.SUBMITTED, prompt=f"scene {index}", due_at=timezone.now())
         for index in range(5)
     ]
     return [row.api_task_id for row in rows]
 
 
 @pytest.fixture
-def api(monkeypatch):
-    recording = RecordingApi()
-    monkeypatch.setattr(pipeline, "api_client", lambda: recording)
-    monkeypatch.setattr(pipeline, "reserve_api_request", lambda max_wait: True)
-    return recording
+def api(pipeline_api):
+    return pipeline_api(RecordingApi())
 
 
 def test_a_dispatcher_starting_mid_batch_polls_none_of_that_batch_again(api, in_flight):
@@ -120,13 +107,11 @@ def test_a_dispatcher_whose_slice_ends_hands_its_claimed_rows_back(api, in_fligh
 
 
 @pytest.fixture
-def queued(source_image, user, other_user):
+def queued(make_generation, user, other_user):
+    """The prompts of four queued generations, of two people."""
     people = [user, other_user]
     return [
-        Generation.objects.create_queued(
-            owner=people[index % 2], source_image=source_image, prompt=f"queued {index}"
-        ).prompt
-        for index in range(4)
+        make_generation(people[index % 2], prompt=f"queued {index}").prompt for index in range(4)
     ]
 
 

@@ -85,13 +85,9 @@ def found(text):
 
 
 @pytest.fixture
-def prompts(user, source_image):
+def prompts(make_generation):
     for prompt in PROMPTS:
-        Generation.objects.create_queued(owner=user, source_image=source_image, prompt=prompt)
-
-
-def make(user, source_image, prompt):
-    return Generation.objects.create_queued(owner=user, source_image=source_image, prompt=prompt)
+        make_generation(prompt=prompt)
 
 
 @pytest.mark.parametrize("text", QUERIES)
@@ -112,13 +108,13 @@ def test_typed_operators_are_text_to_find(prompts):
     assert found("* slow") == {"title: ocean_waves * slow"}
 
 
-def test_a_new_prompt_is_found_at_once(user, source_image):
-    made = make(user, source_image, "a paper boat on a canal")
+def test_a_new_prompt_is_found_at_once(make_generation):
+    made = make_generation(prompt="a paper boat on a canal")
     assert list(search.matching(Generation.objects.all(), "boat canal")) == [made]
 
 
-def test_an_edited_prompt_is_found_by_its_new_words_only(user, source_image):
-    made = make(user, source_image, "a paper boat on a canal")
+def test_an_edited_prompt_is_found_by_its_new_words_only(make_generation):
+    made = make_generation(prompt="a paper boat on a canal")
     made.prompt = "a tram in the rain"
     made.save()
     assert found("boat") == set()
@@ -128,8 +124,8 @@ def test_an_edited_prompt_is_found_by_its_new_words_only(user, source_image):
     assert found("tram") == set() and found("heron") == {"a heron by the lake"}
 
 
-def test_other_changes_leave_a_prompt_findable(user, source_image, reviewer):
-    made = make(user, source_image, "a paper boat on a canal")
+def test_other_changes_leave_a_prompt_findable(make_generation, reviewer):
+    made = make_generation(prompt="a paper boat on a canal")
     Generation.objects.filter(pk=made.pk).update(status="succeeded")
     made.refresh_from_db()
     made.save()
@@ -137,8 +133,8 @@ def test_other_changes_leave_a_prompt_findable(user, source_image, reviewer):
 
 
 @sqlite_only
-def test_the_index_forgets_edited_and_deleted_prompts(user, source_image):
-    kept, edited, deleted = (make(user, source_image, f"boat {n}") for n in range(3))
+def test_the_index_forgets_edited_and_deleted_prompts(make_generation):
+    kept, edited, deleted = (make_generation(prompt=f"boat {n}") for n in range(3))
     edited.prompt = "tram"
     edited.save()
     deleted.delete()
@@ -149,10 +145,10 @@ def test_the_index_forgets_edited_and_deleted_prompts(user, source_image):
 
 
 @sqlite_only
-def test_a_write_rolled_back_leaves_the_index_as_it_was(user, source_image):
-    kept = make(user, source_image, "a paper boat")
+def test_a_write_rolled_back_leaves_the_index_as_it_was(make_generation):
+    kept = make_generation(prompt="a paper boat")
     with pytest.raises(RuntimeError), transaction.atomic():
-        make(user, source_image, "a paper boat too")
+        make_generation(prompt="a paper boat too")
         Generation.objects.filter(pk=kept.pk).update(prompt="a tram")
         raise RuntimeError
     assert search.prompts_holding('"boat"', 10) == [kept.pk]

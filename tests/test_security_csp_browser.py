@@ -1,41 +1,26 @@
 """In real Chromium, the Content-Security-Policy blocks nothing the studio needs: htmx still
 polls, no inline style or script is refused, and htmx injects no <style> of its own."""
 
-from pathlib import Path
-
 import pytest
-from django.contrib.auth import get_user_model
 
-from generations.models import Generation, Status
+from generations.models import Status
 
-from .test_browser_flow import CHROMIUM, CHROMIUM_FLAGS
+from .support import PASSWORD
+from .support.chromium import chromium_page, log_in
 
 pytestmark = [pytest.mark.live, pytest.mark.browser]
 
-PASSWORD = "a-long-test-password"
-
 
 @pytest.fixture
-def in_progress(transactional_db, source_image):
-    owner = get_user_model().objects.create_superuser("root", password=PASSWORD)
-    generation = Generation.objects.create_queued(
-        owner=owner, source_image=source_image, prompt="waves"
+def in_progress(transactional_db, superuser, make_generation):
+    return make_generation(
+        superuser, status=Status.PROCESSING, api_task_id="task-1", progress_percent=40
     )
-    Generation.objects.filter(pk=generation.pk).update(
-        status=Status.PROCESSING, api_task_id="task-1", progress_percent=40
-    )
-    return generation
 
 
 @pytest.fixture
 def browser_page():
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: `make test` installs it")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        page = browser.new_page()
+    with chromium_page() as page:
         page.refused = []
         page.htmx_requests = []
         page.on(
@@ -51,16 +36,11 @@ def browser_page():
             ),
         )
         yield page
-        browser.close()
 
 
 def test_pages_work_under_the_policy_and_nothing_is_refused(live_server, in_progress, browser_page):
     page = browser_page
-    page.goto(live_server.url + "/login/")
-    page.get_by_label("Username").fill("root")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(live_server.url + "/")
+    log_in(page, live_server.url, "root", PASSWORD)
 
     page.goto(f"{live_server.url}/generations/{in_progress.pk}/")
     page.wait_for_timeout(2600)  # the detail polls every 2 s through htmx

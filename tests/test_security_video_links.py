@@ -6,7 +6,6 @@ so even a broken protection never sends a packet off this machine.
 
 import io
 import socket
-import threading
 
 import pytest
 
@@ -14,7 +13,7 @@ from generations import wan_api
 from generations.wan_api import DownloadOutcome, WanClient
 from lib.public_fetch import is_public_address
 
-from .test_wan_api_client import API_KEY, MP4, Reply, ScriptedServer, video_reply
+from .support.scripted_http import API_KEY, MP4, Reply, scripted_server, video_reply
 
 PUBLIC_LOOKING = "93.184.216.34"
 
@@ -39,34 +38,21 @@ def ipaddress_is_loopback(host):
     return host in ("127.0.0.1", "::1", "localhost") or host.startswith("127.")
 
 
-def serve():
-    server = ScriptedServer()
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    return server, thread
-
-
 @pytest.fixture
 def api():
-    server, thread = serve()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with scripted_server() as server:
+        yield server
 
 
 @pytest.fixture
 def elsewhere():
     """Another loopback server: the studio itself, a database console, a cloud metadata port."""
-    server, thread = serve()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with scripted_server() as server:
+        yield server
 
 
 @pytest.fixture
-def client(api):
+def wan_client(api):
     return WanClient(api.url, API_KEY, connect_timeout=1.0, read_timeout=1.0)
 
 
@@ -88,96 +74,96 @@ def resolver(monkeypatch):
     return answers
 
 
-def download(client, url):
-    return client.download(url, io.BytesIO(), max_bytes=1 << 20)
+def download(wan_client, url):
+    return wan_client.download(url, io.BytesIO(), max_bytes=1 << 20)
 
 
-def test_the_configured_api_origin_is_trusted_even_on_loopback(api, client):
+def test_the_configured_api_origin_is_trusted_even_on_loopback(api, wan_client):
     api.script(video_reply())
-    assert download(client, api.url + "/sim/videos/v.mp4?sig=1").outcome == DownloadOutcome.OK
+    assert download(wan_client, api.url + "/sim/videos/v.mp4?sig=1").outcome == DownloadOutcome.OK
 
 
-def test_another_port_on_loopback_is_refused_without_a_request(client, elsewhere):
+def test_another_port_on_loopback_is_refused_without_a_request(wan_client, elsewhere):
     elsewhere.script(video_reply())
 
-    result = download(client, elsewhere.url + "/v.mp4")
+    result = download(wan_client, elsewhere.url + "/v.mp4")
 
     assert result.outcome == DownloadOutcome.INVALID
     assert "not a public address" in result.message
     assert elsewhere.received == []
 
 
-def test_a_name_that_resolves_to_loopback_is_refused(client, elsewhere, resolver):
+def test_a_name_that_resolves_to_loopback_is_refused(wan_client, elsewhere, resolver):
     resolver["videos.example.com"] = ["127.0.0.1"]
     elsewhere.script(video_reply())
     port = elsewhere.server_address[1]
 
-    result = download(client, f"http://videos.example.com:{port}/v.mp4")
+    result = download(wan_client, f"http://videos.example.com:{port}/v.mp4")
 
     assert result.outcome == DownloadOutcome.INVALID
     assert elsewhere.received == []
 
 
 def test_every_address_of_a_name_is_checked_before_connecting(
-    client, elsewhere, resolver, connections_off_this_machine
+    wan_client, elsewhere, resolver, connections_off_this_machine
 ):
     resolver["cdn.example.com"] = [PUBLIC_LOOKING, "127.0.0.1"]
     port = elsewhere.server_address[1]
 
-    result = download(client, f"http://cdn.example.com:{port}/v.mp4")
+    result = download(wan_client, f"http://cdn.example.com:{port}/v.mp4")
 
     assert result.outcome == DownloadOutcome.INVALID
     assert connections_off_this_machine == []  # not even the public-looking one was tried
     assert elsewhere.received == []
 
 
-def test_a_redirect_to_loopback_is_refused(api, client, elsewhere):
+def test_a_redirect_to_loopback_is_refused(api, wan_client, elsewhere):
     api.script(Reply(302, b"", {"Location": elsewhere.url + "/admin/"}))
     elsewhere.script(video_reply())
 
-    result = download(client, api.url + "/v.mp4")
+    result = download(wan_client, api.url + "/v.mp4")
 
     assert result.outcome == DownloadOutcome.INVALID
     assert len(api.received) == 1
     assert elsewhere.received == []
 
 
-def test_a_redirect_to_a_name_on_a_private_address_is_refused(api, client, resolver):
+def test_a_redirect_to_a_name_on_a_private_address_is_refused(api, wan_client, resolver):
     resolver["internal.example.com"] = ["10.1.2.3"]
     api.script(Reply(307, b"", {"Location": "http://internal.example.com/secrets"}))
 
-    result = download(client, api.url + "/v.mp4")
+    result = download(wan_client, api.url + "/v.mp4")
 
     assert result.outcome == DownloadOutcome.INVALID
     assert "10.1.2.3" in result.message
 
 
-def test_three_redirects_are_followed(api, client):
+def test_three_redirects_are_followed(api, wan_client):
     api.script(
         Reply(302, b"", {"Location": "/hop1"}),
         Reply(301, b"", {"Location": api.url + "/hop2"}),
         Reply(307, b"", {"Location": "/hop3"}),
         video_reply(),
     )
-    assert download(client, api.url + "/v.mp4").outcome == DownloadOutcome.OK
+    assert download(wan_client, api.url + "/v.mp4").outcome == DownloadOutcome.OK
     assert [request.path for request in api.received] == ["/v.mp4", "/hop1", "/hop2", "/hop3"]
 
 
-def test_a_fourth_redirect_is_refused(api, client):
+def test_a_fourth_redirect_is_refused(api, wan_client):
     api.script(*[Reply(302, b"", {"Location": f"/hop{hop}"}) for hop in range(1, 5)])
 
-    result = download(client, api.url + "/v.mp4")
+    result = download(wan_client, api.url + "/v.mp4")
 
     assert (result.outcome, result.message) == (DownloadOutcome.INVALID, "more than 3 redirects")
     assert len(api.received) == 4
 
 
-def test_a_redirect_to_another_scheme_is_refused(api, client):
+def test_a_redirect_to_another_scheme_is_refused(api, wan_client):
     api.script(Reply(302, b"", {"Location": "file:///etc/passwd"}))
-    assert download(client, api.url + "/v.mp4").outcome == DownloadOutcome.INVALID
+    assert download(wan_client, api.url + "/v.mp4").outcome == DownloadOutcome.INVALID
 
 
-def test_a_proxy_from_the_environment_is_not_used(api, client, elsewhere, monkeypatch):
+def test_a_proxy_from_the_environment_is_not_used(api, wan_client, elsewhere, monkeypatch):
     """A proxy would connect on the studio's behalf, past the address check."""
     for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"):
         monkeypatch.setenv(name, elsewhere.url)
@@ -185,13 +171,13 @@ def test_a_proxy_from_the_environment_is_not_used(api, client, elsewhere, monkey
         monkeypatch.delenv(name, raising=False)
     api.script(video_reply())
 
-    assert download(client, api.url + "/v.mp4").outcome == DownloadOutcome.OK
+    assert download(wan_client, api.url + "/v.mp4").outcome == DownloadOutcome.OK
     assert elsewhere.received == []
 
 
-def test_the_api_key_is_not_sent_to_a_video_host(api, client):
+def test_the_api_key_is_not_sent_to_a_video_host(api, wan_client):
     api.script(video_reply(body=MP4))
-    download(client, api.url + "/v.mp4")
+    download(wan_client, api.url + "/v.mp4")
     assert "Authorization" not in api.received[0].headers
 
 
@@ -229,7 +215,7 @@ def test_public_addresses(address):
     assert is_public_address(address)
 
 
-def test_the_refusal_is_logged_without_the_links_signature(client, caplog, elsewhere):
-    download(client, elsewhere.url + "/v.mp4?signature=very-secret")
+def test_the_refusal_is_logged_without_the_links_signature(wan_client, caplog, elsewhere):
+    download(wan_client, elsewhere.url + "/v.mp4?signature=very-secret")
     assert "very-secret" not in caplog.text
     assert wan_api.__name__ in {record.name for record in caplog.records}

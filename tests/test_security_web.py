@@ -5,24 +5,19 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 from django.views.debug import SafeExceptionReporterFilter
 
 from generations.models import Generation
 
-PASSWORD = "a-long-test-password"
+from .support import PASSWORD
+
 API_KEY = "sk-live-0f9e8d7c6b5a4f3e2d1c"
 
 
 @pytest.fixture
-def generation(user, source_image):
-    return Generation.objects.create_queued(owner=user, source_image=source_image, prompt="waves")
-
-
-@pytest.fixture
-def superuser(db):
-    return get_user_model().objects.create_superuser("root", password=PASSWORD)
+def generation(make_generation):
+    return make_generation(prompt="waves")
 
 
 class InlineCode(HTMLParser):
@@ -90,10 +85,9 @@ def policy(response):
     )
 
 
-def test_pages_carry_a_policy_without_inline_script_or_eval(client, user, generation):
-    client.force_login(user)
+def test_pages_carry_a_policy_without_inline_script_or_eval(member_client, generation):
     for path in ["/login/", *studio_pages(generation)]:
-        directives = policy(client.get(path))
+        directives = policy(member_client.get(path))
         assert directives["script-src"] == "'self'", path
         assert directives["style-src"] == "'self'", path
         assert directives["object-src"] == "'none'"
@@ -106,33 +100,30 @@ def test_the_login_page_has_no_inline_code(client, db):
     assert inline_code(response.content.decode()) == []
 
 
-def test_studio_pages_have_no_inline_code(client, user, generation):
-    client.force_login(user)
+def test_studio_pages_have_no_inline_code(member_client, generation):
     for path in studio_pages(generation):
-        response = client.get(path)
+        response = member_client.get(path)
         assert response.status_code == 200, path
         assert inline_code(response.content.decode()) == [], path
 
 
-def test_htmx_partials_have_no_inline_code(client, user, generation):
-    client.force_login(user)
+def test_htmx_partials_have_no_inline_code(member_client, generation):
     for path in [f"/generations/{generation.pk}/", "/generations/rows/"]:
-        response = client.get(path, HTTP_HX_REQUEST="true")
+        response = member_client.get(path, HTTP_HX_REQUEST="true")
         assert inline_code(response.content.decode()) == [], path
 
 
-def test_admin_pages_have_no_inline_script(client, superuser, generation):
-    client.force_login(superuser)
+def test_admin_pages_have_no_inline_script(client_for, superuser, generation):
+    root = client_for(superuser)
     for path in admin_pages(generation):
-        response = client.get(path)
+        response = root.get(path)
         assert response.status_code == 200, path
         scripts = [found for found in inline_code(response.content.decode()) if "script" in found]
         assert scripts == [], path
 
 
-def test_htmx_is_told_not_to_inject_styles_or_eval(client, user):
-    client.force_login(user)
-    html = client.get("/").content.decode()
+def test_htmx_is_told_not_to_inject_styles_or_eval(member_client):
+    html = member_client.get("/").content.decode()
     config = re.search(r"<meta name=\"htmx-config\" content='([^']*)'>", html)
     assert config, "base.html lacks the htmx-config meta"
     assert '"includeIndicatorStyles": false' in config[1]
@@ -143,10 +134,9 @@ def test_htmx_is_told_not_to_inject_styles_or_eval(client, user):
 
 
 @pytest.fixture
-def strict_client(user):
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(user)
-    return client
+def strict_client(client_for, user):
+    """maya's browser, with the CSRF checks the test Client skips by default."""
+    return client_for(user, enforce_csrf_checks=True)
 
 
 def page_token(client):
@@ -193,15 +183,20 @@ def test_the_json_api_with_a_session_cookie_still_needs_a_csrf_token(strict_clie
     assert response.status_code == 403
 
 
-def test_the_json_api_with_a_token_needs_no_csrf_token(user, media_root):
-    from generations.models import ApiToken
-
-    key = ApiToken.issue(user).key
-    client = Client(enforce_csrf_checks=True)
-
-    response = client.post(
-        "/api/generations/", {"prompt": "token"}, HTTP_AUTHORIZATION=f"Token {key}"
+def test_the_json_api_with_a_session_cookie_refuses_a_valid_request_too(
+    strict_client, source_image
+):
+    response = strict_client.post(
+        "/api/generations/", data={"prompt": "x", "source_image": source_image.pk}
     )
+
+    assert response.status_code == 403
+
+
+def test_the_json_api_with_a_token_needs_no_csrf_token(api_client_for, user, media_root):
+    client = api_client_for(user, enforce_csrf_checks=True)
+
+    response = client.post("/api/generations/", {"prompt": "token"})
 
     assert response.status_code == 400  # judged on its fields, not refused for CSRF
     assert "image" in response.json()["errors"]
@@ -268,8 +263,8 @@ def test_the_api_key_is_masked_in_error_reports(settings):
     assert safe["WAN_API_KEY"] != API_KEY
 
 
-def test_the_api_key_is_in_no_page_or_admin_page(client, superuser, generation, settings):
+def test_the_api_key_is_in_no_page_or_admin_page(client_for, superuser, generation, settings):
     settings.WAN_API_KEY = API_KEY
-    client.force_login(superuser)
+    root = client_for(superuser)
     for path in ["/", *studio_pages(generation), *admin_pages(generation), "/api/generations/"]:
-        assert API_KEY not in client.get(path).content.decode(), path
+        assert API_KEY not in root.get(path).content.decode(), path

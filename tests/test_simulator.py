@@ -5,7 +5,6 @@ import math
 import os
 import select
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,75 +16,15 @@ import pytest
 import requests
 
 from wansim.render import output_size
-from wansim.server import SimConfig, Simulator
 from wansim.tasks import PROCESSING, QUEUED, SUCCEED, Task
-from wansim.testing import StubServer, make_picture, poll_until
+from wansim.testing import poll_until
 from wansim.validation import SubmitRequest
 
-API_KEY = "sim-key"
-BASELINE = {
-    "api_key": API_KEY,
-    "queue_seconds": 0.1,
-    "process_seconds": 0.3,
-    "video_ttl": 3600,
-    "submit_fault": "",
-    "fail_rate": 0.0,
-    "rate_limit_per_minute": 0,
-    "fetch_timeout": 5.0,
-    "hang_seconds": 60.0,
-}
+from .live_studio import free_port
+from .support.simulator import API_KEY, MISSING, body, poll, submit
+
 AREA_480P = 832 * 480
 AREA_720P = 1280 * 720
-MISSING = object()
-
-
-@pytest.fixture(scope="module")
-def pictures():
-    routes = {
-        "/landscape.png": (200, "image/png", make_picture(640, 480)),
-        "/portrait.jpg": (200, "image/jpeg", make_picture(360, 640, "JPEG")),
-        "/square.png": (200, "image/png", make_picture(300, 300)),
-        "/forbidden.png": (403, "text/plain", b"forbidden"),
-        "/page.html": (200, "text/html", b"<html>not a picture</html>"),
-        "/hook": (200, "application/json", b"{}"),
-        "/hook-down": (503, "text/html", b"<h1>down</h1>"),
-    }
-    with StubServer(routes) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def running_sim():
-    # One simulator per module keeps its render cache warm; each test resets it.
-    with Simulator(SimConfig(port=0, **BASELINE)) as sim:
-        yield sim
-
-
-@pytest.fixture
-def sim(running_sim):
-    running_sim.configure(**BASELINE)
-    running_sim.reset()
-    return running_sim
-
-
-def body(pictures, picture="/landscape.png", **fields) -> dict:
-    payload = {"prompt": "a lighthouse at dusk", "image_url": pictures.url(picture)}
-    payload.update(fields)
-    return {name: value for name, value in payload.items() if value is not MISSING}
-
-
-def submit(sim, payload, key=API_KEY, **kwargs) -> requests.Response:
-    headers = {"Authorization": f"Bearer {key}"} if key else {}
-    return requests.post(
-        f"{sim.base_url}/v3/async/wan-i2v", json=payload, headers=headers, **kwargs
-    )
-
-
-def poll(sim, task_id, key=API_KEY) -> requests.Response:
-    headers = {"Authorization": f"Bearer {key}"} if key else {}
-    return requests.get(
-        f"{sim.base_url}/v3/async/task-result", params={"task_id": task_id}, headers=headers
-    )
 
 
 def run_task(sim, payload) -> list[dict]:
@@ -124,21 +63,15 @@ def error_of(response: requests.Response) -> tuple[int, str]:
     return response.status_code, payload["reason"]
 
 
-def free_port() -> int:
-    with socket.socket() as probe_socket:
-        probe_socket.bind(("127.0.0.1", 0))
-        return probe_socket.getsockname()[1]
-
-
 # --- authentication ----------------------------------------------------------------------------
 
 
-def test_submit_without_key_is_missing_api_key(sim, pictures):
-    assert error_of(submit(sim, body(pictures), key=None)) == (401, "MISSING_API_KEY")
+def test_submit_without_key_is_missing_api_key(sim, picture_host):
+    assert error_of(submit(sim, body(picture_host), key=None)) == (401, "MISSING_API_KEY")
 
 
-def test_submit_with_wrong_key_is_invalid_api_key(sim, pictures):
-    assert error_of(submit(sim, body(pictures), key="nope")) == (403, "INVALID_API_KEY")
+def test_submit_with_wrong_key_is_invalid_api_key(sim, picture_host):
+    assert error_of(submit(sim, body(picture_host), key="nope")) == (403, "INVALID_API_KEY")
 
 
 def test_poll_needs_the_key_too(sim):
@@ -189,8 +122,8 @@ INVALID_FIELDS = [
 
 
 @pytest.mark.parametrize(("fields", "name"), INVALID_FIELDS)
-def test_invalid_field_is_invalid_request_body_naming_it(sim, pictures, fields, name):
-    response = submit(sim, body(pictures, **fields))
+def test_invalid_field_is_invalid_request_body_naming_it(sim, picture_host, fields, name):
+    response = submit(sim, body(picture_host, **fields))
     assert error_of(response) == (400, "INVALID_REQUEST_BODY")
     assert response.json()["message"].startswith(f"{name}:")
     assert sim.stats()["tasks"] == {}
@@ -222,9 +155,9 @@ VALID_EDGES = [
 
 
 @pytest.mark.parametrize("fields", VALID_EDGES)
-def test_valid_edge_values_are_accepted(sim, pictures, fields):
+def test_valid_edge_values_are_accepted(sim, picture_host, fields):
     sim.configure(queue_seconds=60)  # never processed: the reset of the next test forgets it
-    response = submit(sim, body(pictures, **fields))
+    response = submit(sim, body(picture_host, **fields))
     assert response.status_code == 200, response.text
     assert set(response.json()) == {"task_id"}
 
@@ -232,9 +165,9 @@ def test_valid_edge_values_are_accepted(sim, pictures, fields):
 # --- lifecycle ---------------------------------------------------------------------------------
 
 
-def test_task_goes_queued_then_processing_then_succeed(sim, pictures):
+def test_task_goes_queued_then_processing_then_succeed(sim, picture_host):
     sim.configure(queue_seconds=0.3, process_seconds=1.0)
-    answers = run_task(sim, body(pictures))
+    answers = run_task(sim, body(picture_host))
     statuses = [answer["task"]["status"] for answer in answers]
     assert statuses[0] == QUEUED and statuses[-1] == SUCCEED
     assert PROCESSING in statuses
@@ -265,9 +198,9 @@ def _progress_eta(task: Task, now: float) -> tuple[int, int]:
     return answer["progress_percent"], answer["eta"]
 
 
-def test_queued_answer_has_the_contract_shape(sim, pictures):
+def test_queued_answer_has_the_contract_shape(sim, picture_host):
     sim.configure(queue_seconds=60)
-    task_id = submit(sim, body(pictures, seed=1234)).json()["task_id"]
+    task_id = submit(sim, body(picture_host, seed=1234)).json()["task_id"]
     answer = poll(sim, task_id).json()
     assert set(answer) == {"task", "videos", "images", "audios", "extra"}
     eta = answer["task"]["eta"]
@@ -289,15 +222,15 @@ def test_queued_answer_has_the_contract_shape(sim, pictures):
     assert debug["execute_time_ms"] == debug["complete_time_ms"] == "0"
 
 
-def test_random_seed_is_reported_when_minus_one_is_asked(sim, pictures):
+def test_random_seed_is_reported_when_minus_one_is_asked(sim, picture_host):
     sim.configure(queue_seconds=60)
-    task_id = submit(sim, body(pictures, seed=-1)).json()["task_id"]
+    task_id = submit(sim, body(picture_host, seed=-1)).json()["task_id"]
     seed = poll(sim, task_id).json()["extra"]["seed"]
     assert seed.isdigit()
 
 
-def test_succeeded_answer_has_one_mp4_video_and_all_times(sim, pictures):
-    answer = run_task(sim, body(pictures))[-1]
+def test_succeeded_answer_has_one_mp4_video_and_all_times(sim, picture_host):
+    answer = run_task(sim, body(picture_host))[-1]
     assert answer["task"]["progress_percent"] == 100 and answer["task"]["eta"] == 0
     [video] = answer["videos"]
     assert video["video_type"] == "mp4"
@@ -317,10 +250,10 @@ def test_succeeded_answer_has_one_mp4_video_and_all_times(sim, pictures):
     ],
 )
 def test_processing_time_depends_on_clarity_fast_mode_and_slow_marker(
-    sim, pictures, fields, prompt, eta
+    sim, picture_host, fields, prompt, eta
 ):
     sim.configure(queue_seconds=5, process_seconds=4)
-    task_id = submit(sim, body(pictures, prompt=prompt, **fields)).json()["task_id"]
+    task_id = submit(sim, body(picture_host, prompt=prompt, **fields)).json()["task_id"]
     assert poll(sim, task_id).json()["task"]["eta"] == eta
 
 
@@ -338,8 +271,8 @@ def test_poll_without_task_id_is_invalid_request_body(sim):
 # --- the picture fetch -------------------------------------------------------------------------
 
 
-def test_image_url_answering_403_fails_the_task(sim, pictures):
-    answer = run_task(sim, body(pictures, picture="/forbidden.png"))[-1]
+def test_image_url_answering_403_fails_the_task(sim, picture_host):
+    answer = run_task(sim, body(picture_host, picture="/forbidden.png"))[-1]
     assert answer["task"]["status"] == "TASK_STATUS_FAILED"
     assert answer["task"]["reason"] == (
         "IMAGE_FETCH_FAILED: could not download image_url (HTTP 403)"
@@ -354,8 +287,8 @@ def test_unreachable_image_url_fails_the_task(sim):
     assert answer["task"]["reason"].startswith("IMAGE_FETCH_FAILED: could not download image_url")
 
 
-def test_image_url_that_is_not_a_picture_fails_the_task(sim, pictures):
-    answer = run_task(sim, body(pictures, picture="/page.html"))[-1]
+def test_image_url_that_is_not_a_picture_fails_the_task(sim, picture_host):
+    answer = run_task(sim, body(picture_host, picture="/page.html"))[-1]
     assert answer["task"]["status"] == "TASK_STATUS_FAILED"
     assert answer["task"]["reason"].startswith("IMAGE_FETCH_FAILED: image_url is not a picture")
 
@@ -363,8 +296,8 @@ def test_image_url_that_is_not_a_picture_fails_the_task(sim, pictures):
 # --- the video ---------------------------------------------------------------------------------
 
 
-def test_480p_video_is_h264_81_frames_at_16_fps_with_the_source_aspect(sim, pictures):
-    video = probe(finished_video(sim, body(pictures, picture="/landscape.png")))
+def test_480p_video_is_h264_81_frames_at_16_fps_with_the_source_aspect(sim, picture_host):
+    video = probe(finished_video(sim, body(picture_host, picture="/landscape.png")))
     assert video["codec"] == "h264" and video["pix_fmt"] == "yuv420p"
     assert video["frames"] == 81
     assert video["fps"] == 16
@@ -374,40 +307,40 @@ def test_480p_video_is_h264_81_frames_at_16_fps_with_the_source_aspect(sim, pict
     assert video["width"] % 16 == 0 and video["height"] % 16 == 0
 
 
-def test_portrait_source_gives_a_portrait_480p_video(sim, pictures):
-    video = probe(finished_video(sim, body(pictures, picture="/portrait.jpg")))
+def test_portrait_source_gives_a_portrait_480p_video(sim, picture_host):
+    video = probe(finished_video(sim, body(picture_host, picture="/portrait.jpg")))
     assert video["width"] / video["height"] == pytest.approx(360 / 640, rel=0.03)
     assert video["width"] * video["height"] == pytest.approx(AREA_480P, rel=0.05)
 
 
-def test_missing_height_renders_480p(sim, pictures):
-    video = probe(finished_video(sim, body(pictures, width=1280)))
+def test_missing_height_renders_480p(sim, picture_host):
+    video = probe(finished_video(sim, body(picture_host, width=1280)))
     assert video["width"] * video["height"] == pytest.approx(AREA_480P, rel=0.05)
 
 
 @pytest.mark.live
-def test_720p_video_of_a_square_source_is_square(sim, pictures):
-    payload = body(pictures, picture="/square.png", width=720, height=1280)
+def test_720p_video_of_a_square_source_is_square(sim, picture_host):
+    payload = body(picture_host, picture="/square.png", width=720, height=1280)
     video = probe(finished_video(sim, payload))
     assert (video["width"], video["height"]) == (960, 960)
     assert video["frames"] == 81
 
 
-def test_video_has_its_moov_atom_before_mdat(sim, pictures):
-    data = finished_video(sim, body(pictures))
+def test_video_has_its_moov_atom_before_mdat(sim, picture_host):
+    data = finished_video(sim, body(picture_host))
     assert 0 <= data.find(b"moov") < data.find(b"mdat")
 
 
-def test_video_link_needs_no_key_and_sends_type_and_length(sim, pictures):
-    answer = run_task(sim, body(pictures))[-1]
+def test_video_link_needs_no_key_and_sends_type_and_length(sim, picture_host):
+    answer = run_task(sim, body(picture_host))[-1]
     response = requests.get(answer["videos"][0]["video_url"])
     assert response.headers["Content-Type"] == "video/mp4"
     assert int(response.headers["Content-Length"]) == len(response.content) > 1000
 
 
-def test_video_link_is_refused_once_expired(sim, pictures):
+def test_video_link_is_refused_once_expired(sim, picture_host):
     sim.configure(video_ttl=1)
-    answer = run_task(sim, body(pictures))[-1]
+    answer = run_task(sim, body(picture_host))[-1]
     url = answer["videos"][0]["video_url"]
     assert answer["videos"][0]["video_url_ttl"] == "1"
     assert requests.get(url).status_code == 200
@@ -417,8 +350,8 @@ def test_video_link_is_refused_once_expired(sim, pictures):
 
 
 @pytest.mark.parametrize("part", ["signature", "expires", "task"])
-def test_tampered_video_link_is_refused(sim, pictures, part):
-    url = run_task(sim, body(pictures))[-1]["videos"][0]["video_url"]
+def test_tampered_video_link_is_refused(sim, picture_host, part):
+    url = run_task(sim, body(picture_host))[-1]["videos"][0]["video_url"]
     parts = urlsplit(url)
     query = parse_qs(parts.query)
     expires, signature = query["expires"][0], query["signature"][0]
@@ -434,8 +367,8 @@ def test_tampered_video_link_is_refused(sim, pictures, part):
     assert error_of(requests.get(tampered))[0] == 403
 
 
-def test_each_poll_signs_a_fresh_link(sim, pictures):
-    task_id = run_task(sim, body(pictures))[-1]["task"]["task_id"]
+def test_each_poll_signs_a_fresh_link(sim, picture_host):
+    task_id = run_task(sim, body(picture_host))[-1]["task"]["task_id"]
     sim.configure(video_ttl=7200)
     url = poll(sim, task_id).json()["videos"][0]["video_url"]
     expires = int(parse_qs(urlsplit(url).query)["expires"][0])
@@ -446,15 +379,15 @@ def test_each_poll_signs_a_fresh_link(sim, pictures):
 # --- prompt markers ----------------------------------------------------------------------------
 
 
-def test_fail_marker_fails_the_task_with_the_safety_reason(sim, pictures):
-    answer = run_task(sim, body(pictures, prompt="a cat [sim:fail]"))[-1]
+def test_fail_marker_fails_the_task_with_the_safety_reason(sim, picture_host):
+    answer = run_task(sim, body(picture_host, prompt="a cat [sim:fail]"))[-1]
     assert answer["task"]["status"] == "TASK_STATUS_FAILED"
     assert answer["task"]["reason"] == "The content was refused by the safety checker"
     assert answer["videos"] == []
 
 
-def test_fail_marker_can_carry_its_own_reason(sim, pictures):
-    answer = run_task(sim, body(pictures, prompt="[sim:fail=GPU fell over] a cat"))[-1]
+def test_fail_marker_can_carry_its_own_reason(sim, picture_host):
+    answer = run_task(sim, body(picture_host, prompt="[sim:fail=GPU fell over] a cat"))[-1]
     assert answer["task"]["reason"] == "GPU fell over"
 
 
@@ -468,41 +401,41 @@ def test_fail_marker_can_carry_its_own_reason(sim, pictures):
         ("a cat [sim:429]", 429, "RATE_LIMIT_EXCEEDED"),
     ],
 )
-def test_submit_markers_refuse_without_creating_a_task(sim, pictures, prompt, status, reason):
+def test_submit_markers_refuse_without_creating_a_task(sim, picture_host, prompt, status, reason):
     for _ in range(3):
-        assert error_of(submit(sim, body(pictures, prompt=prompt))) == (status, reason)
+        assert error_of(submit(sim, body(picture_host, prompt=prompt))) == (status, reason)
     assert sim.stats()["tasks"] == {}
 
 
-def test_counted_429_marker_refuses_only_the_first_submits_of_that_prompt(sim, pictures):
+def test_counted_429_marker_refuses_only_the_first_submits_of_that_prompt(sim, picture_host):
     prompt = "a dog [sim:429x2]"
-    codes = [submit(sim, body(pictures, prompt=prompt)).status_code for _ in range(3)]
+    codes = [submit(sim, body(picture_host, prompt=prompt)).status_code for _ in range(3)]
     assert codes == [429, 429, 200]
-    assert submit(sim, body(pictures, prompt="another [sim:429x2]")).status_code == 429
+    assert submit(sim, body(picture_host, prompt="another [sim:429x2]")).status_code == 429
 
 
-def test_counted_500_marker_then_accepts(sim, pictures):
-    codes = [submit(sim, body(pictures, prompt="[sim:500x1]")).status_code for _ in range(2)]
+def test_counted_500_marker_then_accepts(sim, picture_host):
+    codes = [submit(sim, body(picture_host, prompt="[sim:500x1]")).status_code for _ in range(2)]
     assert codes == [500, 200]
 
 
-def test_retry_after_suffix_sets_the_header(sim, pictures):
-    response = submit(sim, body(pictures, prompt="a dog [sim:429x1:retry-after=2]"))
+def test_retry_after_suffix_sets_the_header(sim, picture_host):
+    response = submit(sim, body(picture_host, prompt="a dog [sim:429x1:retry-after=2]"))
     assert response.status_code == 429
     assert response.headers["Retry-After"] == "2"
 
 
-def test_timeout_marker_creates_the_task_but_never_answers(sim, pictures):
+def test_timeout_marker_creates_the_task_but_never_answers(sim, picture_host):
     with pytest.raises(requests.ReadTimeout):
-        submit(sim, body(pictures, prompt="[sim:timeout] a cat"), timeout=(2, 0.5))
+        submit(sim, body(picture_host, prompt="[sim:timeout] a cat"), timeout=(2, 0.5))
     [entry] = sim.stats()["submits"]
     assert entry["fault"] == "timeout" and entry["status_code"] is None
     assert entry["task_id"] in sim.stats()["tasks"]
 
 
-def test_drop_marker_creates_the_task_and_closes_the_connection(sim, pictures):
+def test_drop_marker_creates_the_task_and_closes_the_connection(sim, picture_host):
     with pytest.raises(requests.ConnectionError):
-        submit(sim, body(pictures, prompt="[sim:drop] a cat"), timeout=5)
+        submit(sim, body(picture_host, prompt="[sim:drop] a cat"), timeout=5)
     [entry] = sim.stats()["submits"]
     assert entry["fault"] == "drop" and entry["status_code"] is None
     assert entry["task_id"] in sim.stats()["tasks"]
@@ -522,22 +455,24 @@ def webhook_events(stub, task_id, count, timeout=5.0) -> list[tuple[str, dict]]:
     raise TimeoutError(f"fewer than {count} webhook calls for {task_id}")
 
 
-def test_webhook_receives_the_result_when_the_task_ends(sim, pictures):
-    payload = body(pictures, extra={"webhook": {"url": pictures.url("/hook")}})
+def test_webhook_receives_the_result_when_the_task_ends(sim, picture_host):
+    payload = body(picture_host, extra={"webhook": {"url": picture_host.url("/hook")}})
     task_id = run_task(sim, payload)[-1]["task"]["task_id"]
-    [(path, event)] = webhook_events(pictures, task_id, 1)
+    [(path, event)] = webhook_events(picture_host, task_id, 1)
     assert path == "/hook"
     assert event["event_type"] == "ASYNC_TASK_RESULT"
     assert event["payload"]["task"]["status"] == SUCCEED
     assert requests.get(event["payload"]["videos"][0]["video_url"]).status_code == 200
 
 
-def test_webhook_is_retried_while_the_receiver_fails(sim, pictures):
+def test_webhook_is_retried_while_the_receiver_fails(sim, picture_host):
     payload = body(
-        pictures, prompt="[sim:fail]", extra={"webhook": {"url": pictures.url("/hook-down")}}
+        picture_host,
+        prompt="[sim:fail]",
+        extra={"webhook": {"url": picture_host.url("/hook-down")}},
     )
     task_id = run_task(sim, payload)[-1]["task"]["task_id"]
-    events = webhook_events(pictures, task_id, 2)
+    events = webhook_events(picture_host, task_id, 2)
     assert all(event["payload"]["task"]["status"] == "TASK_STATUS_FAILED" for _, event in events)
     assert [call["status_code"] for call in sim.stats()["webhooks"]][:2] == [503, 503]
 
@@ -549,31 +484,31 @@ def configure(sim, **settings) -> requests.Response:
     return requests.post(f"{sim.base_url}/sim/config", json=settings)
 
 
-def test_configured_submit_fault_applies_to_every_prompt(sim, pictures):
+def test_configured_submit_fault_applies_to_every_prompt(sim, picture_host):
     response = configure(sim, submit_fault="500")
     assert response.status_code == 200 and response.json()["submit_fault"] == "500"
-    assert error_of(submit(sim, body(pictures))) == (500, "CREATE_TASK_FAILED")
-    assert error_of(submit(sim, body(pictures, prompt="other"))) == (500, "CREATE_TASK_FAILED")
+    assert error_of(submit(sim, body(picture_host))) == (500, "CREATE_TASK_FAILED")
+    assert error_of(submit(sim, body(picture_host, prompt="other"))) == (500, "CREATE_TASK_FAILED")
 
 
-def test_configured_submit_fault_can_be_counted(sim, pictures):
+def test_configured_submit_fault_can_be_counted(sim, picture_host):
     configure(sim, submit_fault="429x1:retry-after=3")
-    first = submit(sim, body(pictures))
+    first = submit(sim, body(picture_host))
     assert first.status_code == 429 and first.headers["Retry-After"] == "3"
-    assert submit(sim, body(pictures)).status_code == 200
+    assert submit(sim, body(picture_host)).status_code == 200
 
 
-def test_fail_rate_one_fails_every_task(sim, pictures):
+def test_fail_rate_one_fails_every_task(sim, picture_host):
     configure(sim, fail_rate=1)
-    answer = run_task(sim, body(pictures))[-1]
+    answer = run_task(sim, body(picture_host))[-1]
     assert answer["task"]["status"] == "TASK_STATUS_FAILED"
     assert answer["task"]["reason"] == "The content was refused by the safety checker"
 
 
-def test_rate_limit_per_minute_refuses_with_retry_after(sim, pictures):
+def test_rate_limit_per_minute_refuses_with_retry_after(sim, picture_host):
     configure(sim, rate_limit_per_minute=2, queue_seconds=60)
-    codes = [submit(sim, body(pictures)).status_code for _ in range(2)]
-    refused = submit(sim, body(pictures))
+    codes = [submit(sim, body(picture_host)).status_code for _ in range(2)]
+    refused = submit(sim, body(picture_host))
     assert codes == [200, 200]
     assert error_of(refused) == (429, "RATE_LIMIT_EXCEEDED")
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
@@ -592,10 +527,10 @@ def test_config_can_be_read(sim):
     assert config["queue_seconds"] == 0.1 and config["video_ttl"] == 3600
 
 
-def test_stats_count_submits_polls_and_downloads(sim, pictures):
-    answers = run_task(sim, body(pictures))
+def test_stats_count_submits_polls_and_downloads(sim, picture_host):
+    answers = run_task(sim, body(picture_host))
     requests.get(answers[-1]["videos"][0]["video_url"])
-    submit(sim, body(pictures, prompt="[sim:429]"))
+    submit(sim, body(picture_host, prompt="[sim:429]"))
     stats = requests.get(f"{sim.base_url}/sim/stats").json()
     task_id = answers[-1]["task"]["task_id"]
     assert [(s["status_code"], s["task_id"]) for s in stats["submits"]] == [
@@ -603,15 +538,15 @@ def test_stats_count_submits_polls_and_downloads(sim, pictures):
         (429, None),
     ]
     assert stats["submits"][0]["prompt"] == "a lighthouse at dusk"
-    assert stats["submits"][0]["image_url"] == pictures.url("/landscape.png")
+    assert stats["submits"][0]["image_url"] == picture_host.url("/landscape.png")
     assert stats["submits"][0]["at"] == pytest.approx(time.time(), abs=30)
     assert stats["tasks"] == {task_id: SUCCEED}
     assert stats["polls"] == len(answers)
     assert stats["video_downloads"] == 1
 
 
-def test_reset_forgets_tasks_and_stats(sim, pictures):
-    task_id = submit(sim, body(pictures)).json()["task_id"]
+def test_reset_forgets_tasks_and_stats(sim, picture_host):
+    task_id = submit(sim, body(picture_host)).json()["task_id"]
     assert requests.post(f"{sim.base_url}/sim/reset").status_code == 200
     assert requests.get(f"{sim.base_url}/sim/stats").json() == {
         "submits": [],

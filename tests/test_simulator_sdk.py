@@ -10,23 +10,9 @@ import requests
 from novita_client import NovitaClient
 from novita_client.proto import V3TaskResponseStatus
 
-from wansim.server import SimConfig, Simulator
-from wansim.testing import StubServer, make_picture, poll_until
+from wansim.testing import poll_until
 
-API_KEY = "sim-key"
-
-
-@pytest.fixture(scope="module")
-def pictures():
-    with StubServer({"/picture.png": (200, "image/png", make_picture(320, 240))}) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def sim():
-    config = SimConfig(port=0, api_key=API_KEY, queue_seconds=0.1, process_seconds=0.3)
-    with Simulator(config) as simulator:
-        yield simulator
+from .support.simulator import API_KEY
 
 
 @pytest.fixture
@@ -34,19 +20,19 @@ def novita(sim):
     return NovitaClient(API_KEY, base_url=sim.base_url)
 
 
-def submit(sim, pictures, prompt="a quiet harbour", **settings) -> str:
+def submit(sim, picture_host, prompt="a quiet harbour", **settings) -> str:
     sim.configure(**{"queue_seconds": 0.1, "process_seconds": 0.3, **settings})
     response = requests.post(
         f"{sim.base_url}/v3/async/wan-i2v",
-        json={"prompt": prompt, "image_url": pictures.url("/picture.png"), "seed": 42},
+        json={"prompt": prompt, "image_url": picture_host.url("/landscape.png"), "seed": 42},
         headers={"Authorization": f"Bearer {API_KEY}"},
     )
     assert response.status_code == 200, response.text
     return response.json()["task_id"]
 
 
-def test_sdk_reads_a_queued_task(sim, pictures, novita):
-    task_id = submit(sim, pictures, queue_seconds=60)
+def test_sdk_reads_a_queued_task(sim, picture_host, novita):
+    task_id = submit(sim, picture_host, queue_seconds=60)
     result = novita.async_task_result(task_id)
     assert result.task.task_id == task_id
     assert result.task.status == V3TaskResponseStatus.TASK_STATUS_QUEUED
@@ -58,8 +44,8 @@ def test_sdk_reads_a_queued_task(sim, pictures, novita):
     assert not result.finished()
 
 
-def test_sdk_reads_a_processing_task(sim, pictures, novita):
-    task_id = submit(sim, pictures, process_seconds=60)
+def test_sdk_reads_a_processing_task(sim, picture_host, novita):
+    task_id = submit(sim, picture_host, process_seconds=60)
     poll_until(sim.base_url, API_KEY, task_id, statuses=("TASK_STATUS_PROCESSING",), timeout=10)
     result = novita.async_task_result(task_id)
     assert result.task.status == V3TaskResponseStatus.TASK_STATUS_PROCESSING
@@ -68,8 +54,8 @@ def test_sdk_reads_a_processing_task(sim, pictures, novita):
     assert not result.finished()
 
 
-def test_sdk_reads_a_succeeded_task(sim, pictures, novita):
-    task_id = submit(sim, pictures)
+def test_sdk_reads_a_succeeded_task(sim, picture_host, novita):
+    task_id = submit(sim, picture_host)
     poll_until(sim.base_url, API_KEY, task_id)
     result = novita.async_task_result(task_id)
     assert result.task.status == V3TaskResponseStatus.TASK_STATUS_SUCCEED
@@ -81,8 +67,8 @@ def test_sdk_reads_a_succeeded_task(sim, pictures, novita):
     assert result.extra.debug_info.complete_time_ms >= result.extra.debug_info.submit_time_ms
 
 
-def test_sdk_reads_a_failed_task(sim, pictures, novita):
-    task_id = submit(sim, pictures, prompt="a harbour [sim:fail]")
+def test_sdk_reads_a_failed_task(sim, picture_host, novita):
+    task_id = submit(sim, picture_host, prompt="a harbour [sim:fail]")
     poll_until(sim.base_url, API_KEY, task_id)
     result = novita.async_task_result(task_id)
     assert result.task.status == V3TaskResponseStatus.TASK_STATUS_FAILED
@@ -91,8 +77,8 @@ def test_sdk_reads_a_failed_task(sim, pictures, novita):
     assert result.finished()
 
 
-def test_sdk_wait_helper_sees_the_task_through(sim, pictures, novita):
-    task_id = submit(sim, pictures)
+def test_sdk_wait_helper_sees_the_task_through(sim, picture_host, novita):
+    task_id = submit(sim, picture_host)
     started = time.monotonic()
     result = novita.wait_for_task_v3(task_id, wait_for=30)
     assert result.task.status == V3TaskResponseStatus.TASK_STATUS_SUCCEED

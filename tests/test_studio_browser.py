@@ -1,12 +1,20 @@
-"""The studio as a person uses it, in real Chromium against the running studio."""
+"""The studio as a person uses it, in real Chromium against the running studio: log in,
+upload, submit, watch it finish and play; LoRAs, reuse, batches, the gallery, the live queue."""
 
 import base64
 
 import pytest
 
-from .conftest import picture_bytes
 from .live_studio import LiveStudio, wait_until
-from .test_browser_flow import SCREENSHOTS, logged_in_page, wait_for_js
+from .support.chromium import (
+    DESKTOP,
+    SCREENSHOTS,
+    chromium_page,
+    log_in,
+    logged_in_page,
+    wait_for_js,
+)
+from .support.pictures import picture_bytes
 
 pytestmark = [pytest.mark.live, pytest.mark.browser]
 
@@ -31,6 +39,35 @@ def studio(tmp_path_factory):
 def page(studio):
     with logged_in_page(studio) as page:
         yield page
+
+
+def test_log_in_upload_submit_and_watch_it_play(studio, tmp_path):
+    picture = tmp_path / "harbour.jpg"
+    picture.write_bytes(picture_bytes(960, 540))
+    with chromium_page(viewport=DESKTOP) as page:
+        log_in(page, studio.base_url, start="/")
+        page.screenshot(path=SCREENSHOTS / "dashboard.png", full_page=True)
+
+        page.get_by_label("Source picture").set_input_files(str(picture))
+        page.get_by_label("Prompt", exact=True).fill("boats rocking gently in the harbour")
+        page.get_by_role("button", name="Generate video").click()
+        page.wait_for_url("**/generations/*/")
+        url_after_submit = page.url
+        page.screenshot(path=SCREENSHOTS / "detail-in-progress.png", full_page=True)
+
+        # Updated in place by htmx: no reload, the same document throughout.
+        page.evaluate("window.__sameDocument = true")
+        page.wait_for_selector(".status-succeeded", timeout=120_000)
+        assert page.evaluate("window.__sameDocument") is True
+        assert page.url == url_after_submit
+
+        video = page.locator("video#player")
+        wait_for_js(page, "document.querySelector('video#player').readyState >= 1")
+        duration = video.evaluate("element => element.duration")
+        assert duration == pytest.approx(5.06, abs=0.2)
+        video.evaluate("element => { element.muted = true; return element.play(); }")
+        wait_for_js(page, "document.querySelector('video#player').currentTime > 0.5")
+        page.screenshot(path=SCREENSHOTS / "detail-succeeded.png", full_page=True)
 
 
 def drop_picture(page, content, name="drop.jpg"):

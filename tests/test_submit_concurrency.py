@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from .live_studio import LiveStudio
+from .support.sessions import logged_in_session
 
 pytestmark = pytest.mark.live
 
@@ -76,21 +77,6 @@ def test_a_budget_holds_against_300_submits_sent_30_at_a_time(studio):
     refusal = next(answer.json() for answer in answers if answer.status_code == 400)
     assert "monthly budget is 2.00 USD" in refusal["errors"]["__all__"][0]
     assert generations_of(studio, "maya") == 10
-
-
-def logged_in_session(studio, username):
-    session = requests.Session()
-    session.get(studio.base_url + "/login/", timeout=30)
-    session.post(
-        studio.base_url + "/login/",
-        data={
-            "username": username,
-            "password": "a-long-test-password",
-            "csrfmiddlewaretoken": session.cookies["csrftoken"],
-        },
-        timeout=30,
-    )
-    return session
 
 
 def test_two_identical_form_posts_at_the_same_moment_make_one_generation(studio):

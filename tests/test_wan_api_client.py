@@ -1,16 +1,12 @@
 """The Wan API client against a real local HTTP server that answers from a script."""
 
 import hashlib
-import http.server
 import io
 import json
 import logging
 import socket
-import struct
-import threading
 import time
-from collections import deque
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -28,123 +24,36 @@ from generations.wan_api import (
     parse_retry_after,
 )
 
-API_KEY = "sk-test-5f1c0ffee0ddba11"
-MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00" + bytes(range(256)) * 8
-HTML = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+from .support.scripted_http import (
+    API_KEY,
+    HTML,
+    MP4,
+    Reply,
+    api_error,
+    html_reply,
+    json_reply,
+    scripted_server,
+    video_reply,
+)
+
 PARAMS = SubmitParams(prompt="A cat turns its head", image_url="https://example.com/cat.png")
 
 
-# --- the scripted server ---------------------------------------------------------------
-
-
-@dataclass
-class Reply:
-    status: int = 200
-    body: bytes = b""
-    headers: dict = field(default_factory=dict)
-    action: str = "answer"  # answer | close | reset | sleep | truncate
-    delay: float = 0.0
-
-
-@dataclass
-class Received:
-    method: str
-    path: str
-    headers: dict
-    body: bytes
-
-
-def json_reply(status, data, **headers):
-    return Reply(status, json.dumps(data).encode(), {"Content-Type": "application/json", **headers})
-
-
-def api_error(status, reason, message="refused"):
-    return json_reply(
-        status, {"code": status, "reason": reason, "message": message, "metadata": {}}
-    )
-
-
-def html_reply(status):
-    return Reply(status, HTML, {"Content-Type": "text/html"})
-
-
-def video_reply(body=MP4, **headers):
-    return Reply(200, body, {"Content-Type": "video/mp4", **headers})
-
-
-class ScriptedHandler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.answer()
-
-    def do_POST(self):
-        self.answer()
-
-    def answer(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        server = self.server
-        server.received.append(Received(self.command, self.path, dict(self.headers), body))
-        reply = server.replies.popleft() if server.replies else Reply(599, b"nothing scripted")
-        if reply.action == "close":
-            return  # read the request, then hang up without a word
-        if reply.action == "reset":
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            self.rfile.close()
-            self.wfile.close()
-            self.connection.close()  # linger 0: the close sends a TCP reset
-            return
-        time.sleep(reply.delay)
-        self.send_response(reply.status)
-        headers = {"Content-Length": str(len(reply.body)), **reply.headers}
-        for name, value in headers.items():
-            if value is not None:
-                self.send_header(name, value)
-        self.end_headers()
-        sent = reply.body[: len(reply.body) // 2] if reply.action == "truncate" else reply.body
-        self.wfile.write(sent)
-
-    def log_message(self, *args):
-        pass
-
-
-class ScriptedServer(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self):
-        super().__init__(("127.0.0.1", 0), ScriptedHandler)
-        self.replies = deque()
-        self.received = []
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def script(self, *replies):
-        self.replies.extend(replies)
-
-    def handle_error(self, request, client_address):
-        pass  # scripted misbehaviour breaks pipes on purpose
-
-
 @pytest.fixture(scope="module")
-def scripted_server():
-    server = ScriptedServer()
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join()
+def server():
+    with scripted_server() as running:
+        yield running
 
 
 @pytest.fixture
-def api(scripted_server):
-    scripted_server.replies.clear()
-    scripted_server.received.clear()
-    return scripted_server
+def api(server):
+    server.replies.clear()
+    server.received.clear()
+    return server
 
 
 @pytest.fixture
-def client(api):
+def wan_client(api):
     wan = WanClient(api.url, API_KEY, connect_timeout=1.0, read_timeout=0.3)
     yield wan
     wan.session.close()
@@ -194,18 +103,18 @@ def unresolvable_host(monkeypatch):
 # --- submit ----------------------------------------------------------------------------
 
 
-def test_submit_posts_the_body_with_the_key(api, client):
+def test_submit_posts_the_body_with_the_key(api, wan_client):
     api.script(json_reply(200, {"task_id": "t-1"}))
-    client.submit(PARAMS)
+    wan_client.submit(PARAMS)
     [request] = api.received
     assert (request.method, request.path) == ("POST", wan_api.SUBMIT_PATH)
     assert request.headers["Authorization"] == f"Bearer {API_KEY}"
     assert json.loads(request.body) == build_submit_body(PARAMS)
 
 
-def test_submit_accepted(api, client):
+def test_submit_accepted(api, wan_client):
     api.script(json_reply(200, {"task_id": "t-1"}))
-    result = client.submit(PARAMS)
+    result = wan_client.submit(PARAMS)
     assert (result.outcome, result.task_id, result.http_status) == (
         SubmitOutcome.ACCEPTED,
         "t-1",
@@ -213,20 +122,20 @@ def test_submit_accepted(api, client):
     )
 
 
-def test_submit_accepts_a_numeric_task_id_as_its_string(api, client):
+def test_submit_accepts_a_numeric_task_id_as_its_string(api, wan_client):
     api.script(json_reply(200, {"task_id": 123456}))
-    assert client.submit(PARAMS).task_id == "123456"
+    assert wan_client.submit(PARAMS).task_id == "123456"
 
 
 @pytest.mark.parametrize("body", [{}, {"task_id": ""}, {"task_id": None}, {"task_id": {}}, []])
-def test_submit_200_without_a_task_id_is_unknown(api, client, body):
+def test_submit_200_without_a_task_id_is_unknown(api, wan_client, body):
     api.script(json_reply(200, body))
-    assert client.submit(PARAMS).outcome == SubmitOutcome.UNKNOWN
+    assert wan_client.submit(PARAMS).outcome == SubmitOutcome.UNKNOWN
 
 
-def test_submit_200_with_a_non_json_body_is_unknown(api, client):
+def test_submit_200_with_a_non_json_body_is_unknown(api, wan_client):
     api.script(Reply(200, HTML, {"Content-Type": "text/html"}))
-    assert client.submit(PARAMS).outcome == SubmitOutcome.UNKNOWN
+    assert wan_client.submit(PARAMS).outcome == SubmitOutcome.UNKNOWN
 
 
 @pytest.mark.parametrize(
@@ -249,9 +158,9 @@ def test_submit_200_with_a_non_json_body_is_unknown(api, client):
         (422, "SOMETHING_NEW"),
     ],
 )
-def test_submit_refusals_are_rejected_with_reason(api, client, status, reason):
+def test_submit_refusals_are_rejected_with_reason(api, wan_client, status, reason):
     api.script(api_error(status, reason, "you cannot"))
-    result = client.submit(PARAMS)
+    result = wan_client.submit(PARAMS)
     assert (result.outcome, result.reason, result.message) == (
         SubmitOutcome.REJECTED,
         reason,
@@ -260,21 +169,21 @@ def test_submit_refusals_are_rejected_with_reason(api, client, status, reason):
     assert result.http_status == status
 
 
-def test_submit_4xx_html_is_rejected(api, client):
+def test_submit_4xx_html_is_rejected(api, wan_client):
     api.script(Reply(413, HTML, {"Content-Type": "text/html"}))
-    result = client.submit(PARAMS)
+    result = wan_client.submit(PARAMS)
     assert (result.outcome, result.reason, result.http_status) == (SubmitOutcome.REJECTED, "", 413)
 
 
-def test_submit_does_not_follow_redirects(api, client):
+def test_submit_does_not_follow_redirects(api, wan_client):
     api.script(Reply(307, b"", {"Location": api.url + "/elsewhere"}))
-    assert client.submit(PARAMS).outcome == SubmitOutcome.REJECTED
+    assert wan_client.submit(PARAMS).outcome == SubmitOutcome.REJECTED
     assert len(api.received) == 1
 
 
-def test_submit_rate_limited_without_retry_after(api, client):
+def test_submit_rate_limited_without_retry_after(api, wan_client):
     api.script(api_error(429, "RATE_LIMIT_EXCEEDED"))
-    result = client.submit(PARAMS)
+    result = wan_client.submit(PARAMS)
     assert (result.outcome, result.reason, result.retry_after) == (
         SubmitOutcome.RETRY_LATER,
         "RATE_LIMIT_EXCEEDED",
@@ -282,15 +191,15 @@ def test_submit_rate_limited_without_retry_after(api, client):
     )
 
 
-def test_submit_rate_limited_honours_retry_after_seconds(api, client):
+def test_submit_rate_limited_honours_retry_after_seconds(api, wan_client):
     api.script(json_reply(429, {"reason": "RATE_LIMIT_EXCEEDED"}, **{"Retry-After": "17"}))
-    assert client.submit(PARAMS).retry_after == 17.0
+    assert wan_client.submit(PARAMS).retry_after == 17.0
 
 
-def test_submit_rate_limited_honours_retry_after_date(api, client):
+def test_submit_rate_limited_honours_retry_after_date(api, wan_client):
     later = format_datetime(datetime.now(UTC) + timedelta(seconds=120), usegmt=True)
     api.script(json_reply(429, {"reason": "RATE_LIMIT_EXCEEDED"}, **{"Retry-After": later}))
-    assert 110 <= client.submit(PARAMS).retry_after <= 120
+    assert 110 <= wan_client.submit(PARAMS).retry_after <= 120
 
 
 @pytest.mark.parametrize(
@@ -303,15 +212,15 @@ def test_submit_rate_limited_honours_retry_after_date(api, client):
         (504, "CREATE_TASK_FAILED"),
     ],
 )
-def test_submit_5xx_with_the_apis_error_body_is_retry_later(api, client, status, reason):
+def test_submit_5xx_with_the_apis_error_body_is_retry_later(api, wan_client, status, reason):
     api.script(api_error(status, reason))
-    result = client.submit(PARAMS)
+    result = wan_client.submit(PARAMS)
     assert (result.outcome, result.reason) == (SubmitOutcome.RETRY_LATER, reason)
 
 
-def test_submit_5xx_with_a_proxy_error_body_is_retry_later(api, client):
+def test_submit_5xx_with_a_proxy_error_body_is_retry_later(api, wan_client):
     api.script(json_reply(503, {"error": {"message": "upstream overloaded", "code": 503}}))
-    result = client.submit(PARAMS)
+    result = wan_client.submit(PARAMS)
     assert (result.outcome, result.message) == (SubmitOutcome.RETRY_LATER, "upstream overloaded")
 
 
@@ -324,9 +233,9 @@ def test_submit_5xx_with_a_proxy_error_body_is_retry_later(api, client):
         json_reply(500, {"message": "no reason given"}),
     ],
 )
-def test_submit_5xx_without_an_api_body_is_unknown(api, client, reply):
+def test_submit_5xx_without_an_api_body_is_unknown(api, wan_client, reply):
     api.script(reply)
-    result = client.submit(PARAMS)
+    result = wan_client.submit(PARAMS)
     assert (result.outcome, result.http_status) == (SubmitOutcome.UNKNOWN, reply.status)
 
 
@@ -341,8 +250,8 @@ def test_submit_dns_failure_is_retry_later(unresolvable_host):
 
 
 def test_submit_connect_timeout_is_retry_later(full_backlog_url):
-    client = WanClient(full_backlog_url, API_KEY, connect_timeout=0.2, read_timeout=0.2)
-    result = client.submit(PARAMS)
+    wan_client = WanClient(full_backlog_url, API_KEY, connect_timeout=0.2, read_timeout=0.2)
+    result = wan_client.submit(PARAMS)
     assert (result.outcome, result.reason) == (SubmitOutcome.RETRY_LATER, "CONNECTION_FAILED")
 
 
@@ -356,28 +265,28 @@ def test_submit_connect_timeout_is_retry_later(full_backlog_url):
     ],
     ids=["remote-disconnected", "connection-reset", "read-timeout", "truncated-answer"],
 )
-def test_submit_lost_answer_is_unknown(api, client, reply):
+def test_submit_lost_answer_is_unknown(api, wan_client, reply):
     api.script(reply)
-    result = client.submit(PARAMS)
+    result = wan_client.submit(PARAMS)
     assert result.outcome == SubmitOutcome.UNKNOWN
     assert len(api.received) == 1
 
 
-def test_submit_invalid_params_are_rejected_without_a_request(api, client):
-    result = client.submit(replace(PARAMS, steps=0))
+def test_submit_invalid_params_are_rejected_without_a_request(api, wan_client):
+    result = wan_client.submit(replace(PARAMS, steps=0))
     assert (result.outcome, result.reason) == (SubmitOutcome.REJECTED, "INVALID_PARAMS")
     assert api.received == []
 
 
-def test_api_key_is_never_in_messages_or_logs(api, client, closed_port, caplog):
+def test_api_key_is_never_in_messages_or_logs(api, wan_client, closed_port, caplog):
     caplog.set_level(logging.DEBUG)
     api.script(api_error(401, "INVALID_API_KEY", f"key {API_KEY} is not valid"), html_reply(502))
-    results = [client.submit(PARAMS), client.submit(PARAMS)]
+    results = [wan_client.submit(PARAMS), wan_client.submit(PARAMS)]
     results.append(WanClient(f"http://127.0.0.1:{closed_port}", API_KEY).submit(PARAMS))
     assert results[0].reason == "INVALID_API_KEY"
     assert all(API_KEY not in repr(result) for result in results)
     assert API_KEY not in caplog.text
-    assert API_KEY not in repr(client)
+    assert API_KEY not in repr(wan_client)
 
 
 def test_key_read_with_a_trailing_newline_is_trimmed(api):
@@ -398,17 +307,17 @@ PROCESSING = {
 }
 
 
-def test_poll_asks_for_the_task_with_the_key(api, client):
+def test_poll_asks_for_the_task_with_the_key(api, wan_client):
     api.script(json_reply(200, PROCESSING))
-    client.task_result("t-1")
+    wan_client.task_result("t-1")
     [request] = api.received
     assert (request.method, request.path) == ("GET", f"{wan_api.RESULT_PATH}?task_id=t-1")
     assert request.headers["Authorization"] == f"Bearer {API_KEY}"
 
 
-def test_poll_ok_carries_the_parsed_task(api, client):
+def test_poll_ok_carries_the_parsed_task(api, wan_client):
     api.script(json_reply(200, PROCESSING))
-    result = client.task_result("t-1")
+    result = wan_client.task_result("t-1")
     assert result.outcome == PollOutcome.OK
     assert (result.task.status, result.task.progress_percent, result.task.eta_seconds) == (
         TaskStatus.PROCESSING,
@@ -417,23 +326,23 @@ def test_poll_ok_carries_the_parsed_task(api, client):
     )
 
 
-def test_poll_fills_a_missing_task_id(api, client):
+def test_poll_fills_a_missing_task_id(api, wan_client):
     api.script(json_reply(200, {"task": {"status": "TASK_STATUS_QUEUED"}}))
-    assert client.task_result("t-9").task.task_id == "t-9"
+    assert wan_client.task_result("t-9").task.task_id == "t-9"
 
 
 @pytest.mark.parametrize("reply", [api_error(404, "TASK_NOT_FOUND"), html_reply(404)])
-def test_poll_404_is_not_found(api, client, reply):
+def test_poll_404_is_not_found(api, wan_client, reply):
     api.script(reply)
-    assert client.task_result("t-1").outcome == PollOutcome.NOT_FOUND
+    assert wan_client.task_result("t-1").outcome == PollOutcome.NOT_FOUND
 
 
 @pytest.mark.parametrize(
     ("status", "reason"), [(401, "INVALID_API_KEY"), (403, "API_NOT_ALLOWED"), (401, "")]
 )
-def test_poll_refused_key_is_an_error(api, client, status, reason):
+def test_poll_refused_key_is_an_error(api, wan_client, status, reason):
     api.script(api_error(status, reason) if reason else html_reply(status))
-    result = client.task_result("t-1")
+    result = wan_client.task_result("t-1")
     assert (result.outcome, result.reason, result.http_status) == (
         PollOutcome.ERROR,
         reason,
@@ -441,9 +350,9 @@ def test_poll_refused_key_is_an_error(api, client, status, reason):
     )
 
 
-def test_poll_rate_limited_honours_retry_after(api, client):
+def test_poll_rate_limited_honours_retry_after(api, wan_client):
     api.script(json_reply(429, {"reason": "RATE_LIMIT_EXCEEDED"}, **{"Retry-After": "3"}))
-    result = client.task_result("t-1")
+    result = wan_client.task_result("t-1")
     assert (result.outcome, result.retry_after) == (PollOutcome.RETRY_LATER, 3.0)
 
 
@@ -476,9 +385,9 @@ def test_poll_rate_limited_honours_retry_after(api, client):
         "connection-reset",
     ],
 )
-def test_poll_transient_trouble_is_retry_later(api, client, reply):
+def test_poll_transient_trouble_is_retry_later(api, wan_client, reply):
     api.script(reply)
-    assert client.task_result("t-1").outcome == PollOutcome.RETRY_LATER
+    assert wan_client.task_result("t-1").outcome == PollOutcome.RETRY_LATER
 
 
 def test_poll_connection_refused_is_retry_later(closed_port):
@@ -514,19 +423,19 @@ def test_parse_retry_after(value, seconds):
 # --- download --------------------------------------------------------------------------
 
 
-def test_download_streams_the_video_to_dest(api, client):
+def test_download_streams_the_video_to_dest(api, wan_client):
     api.script(video_reply())
     dest = io.BytesIO()
-    result = client.download(api.url + "/v.mp4?sig=abc", dest, max_bytes=1 << 20)
+    result = wan_client.download(api.url + "/v.mp4?sig=abc", dest, max_bytes=1 << 20)
     assert result == wan_api.DownloadResult(
         DownloadOutcome.OK, len(MP4), hashlib.sha256(MP4).hexdigest(), "video/mp4"
     )
     assert dest.getvalue() == MP4
 
 
-def test_download_sends_no_authorization(api, client):
+def test_download_sends_no_authorization(api, wan_client):
     api.script(video_reply())
-    client.download(api.url + "/v.mp4", io.BytesIO(), max_bytes=1 << 20)
+    wan_client.download(api.url + "/v.mp4", io.BytesIO(), max_bytes=1 << 20)
     assert "Authorization" not in api.received[0].headers
 
 
@@ -540,22 +449,22 @@ class ChunkRecorder(io.BytesIO):
         return super().write(chunk)
 
 
-def test_download_writes_in_chunks_and_checks_the_signature_across_them(api, client):
+def test_download_writes_in_chunks_and_checks_the_signature_across_them(api, wan_client):
     api.script(video_reply())
     dest = ChunkRecorder()
-    result = client.download(api.url + "/v.mp4", dest, max_bytes=1 << 20, chunk_size=3)
+    result = wan_client.download(api.url + "/v.mp4", dest, max_bytes=1 << 20, chunk_size=3)
     assert result.outcome == DownloadOutcome.OK
     assert max(dest.sizes) == 3 and dest.getvalue() == MP4
 
 
 @pytest.mark.parametrize("status", [403, 404, 410])
-def test_download_dead_link_is_expired(api, client, status):
+def test_download_dead_link_is_expired(api, wan_client, status):
     api.script(
         Reply(
             status, b"<Error><Code>AccessDenied</Code></Error>", {"Content-Type": "application/xml"}
         )
     )
-    assert client.download(api.url + "/v.mp4", io.BytesIO(), max_bytes=1 << 20).outcome == (
+    assert wan_client.download(api.url + "/v.mp4", io.BytesIO(), max_bytes=1 << 20).outcome == (
         DownloadOutcome.EXPIRED
     )
 
@@ -572,44 +481,44 @@ def test_download_dead_link_is_expired(api, client, status):
     ],
     ids=["500", "503", "truncated", "read-timeout", "remote-disconnected", "connection-reset"],
 )
-def test_download_trouble_is_retry_later(api, client, reply):
+def test_download_trouble_is_retry_later(api, wan_client, reply):
     api.script(reply)
-    result = client.download(api.url + "/v.mp4", io.BytesIO(), max_bytes=1 << 20)
+    result = wan_client.download(api.url + "/v.mp4", io.BytesIO(), max_bytes=1 << 20)
     assert result.outcome == DownloadOutcome.RETRY_LATER
 
 
 def test_download_connection_refused_is_retry_later_and_hides_the_signature(closed_port):
     url = f"http://127.0.0.1:{closed_port}/v.mp4?X-Amz-Signature=secret-signature"
-    client = WanClient(f"http://127.0.0.1:{closed_port}", API_KEY)
-    result = client.download(url, io.BytesIO(), max_bytes=100)
+    wan_client = WanClient(f"http://127.0.0.1:{closed_port}", API_KEY)
+    result = wan_client.download(url, io.BytesIO(), max_bytes=100)
     assert result.outcome == DownloadOutcome.RETRY_LATER
     assert "secret-signature" not in result.message
 
 
-def test_download_too_large_by_content_length_reads_nothing(api, client):
+def test_download_too_large_by_content_length_reads_nothing(api, wan_client):
     api.script(video_reply())
     dest = io.BytesIO()
-    result = client.download(api.url + "/v.mp4", dest, max_bytes=100)
+    result = wan_client.download(api.url + "/v.mp4", dest, max_bytes=100)
     assert (result.outcome, dest.getvalue()) == (DownloadOutcome.INVALID, b"")
     assert "too large" in result.message
 
 
-def test_download_too_large_while_streaming(api, client):
+def test_download_too_large_while_streaming(api, wan_client):
     api.script(video_reply(**{"Content-Length": None}))  # no length: the body ends when it closes
-    result = client.download(api.url + "/v.mp4", io.BytesIO(), max_bytes=100, chunk_size=64)
+    result = wan_client.download(api.url + "/v.mp4", io.BytesIO(), max_bytes=100, chunk_size=64)
     assert result.outcome == DownloadOutcome.INVALID
     assert "too large" in result.message
 
 
 @pytest.mark.parametrize("body", [b"\x00\x00\x00\x18moovjunkjunk" * 4, b"", b"\x00\x00"])
-def test_download_of_something_not_mp4_is_invalid(api, client, body):
+def test_download_of_something_not_mp4_is_invalid(api, wan_client, body):
     api.script(Reply(200, body, {"Content-Type": "application/octet-stream"}))
-    result = client.download(api.url + "/v.mp4", io.BytesIO(), max_bytes=1 << 20)
+    result = wan_client.download(api.url + "/v.mp4", io.BytesIO(), max_bytes=1 << 20)
     assert (result.outcome, result.message) == (DownloadOutcome.INVALID, "not an MP4 video")
 
 
 @pytest.mark.parametrize("content_type", ["text/html; charset=utf-8", "application/json"])
-def test_download_of_a_non_video_content_type_is_invalid(api, client, content_type):
+def test_download_of_a_non_video_content_type_is_invalid(api, wan_client, content_type):
     api.script(Reply(200, MP4, {"Content-Type": content_type}))
-    result = client.download(api.url + "/v.mp4", io.BytesIO(), max_bytes=1 << 20)
+    result = wan_client.download(api.url + "/v.mp4", io.BytesIO(), max_bytes=1 << 20)
     assert result.outcome == DownloadOutcome.INVALID

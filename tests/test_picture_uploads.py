@@ -1,61 +1,37 @@
-"""Uploads are judged by their content: only real JPEG, PNG and WebP pictures get in."""
+"""Uploaded pictures (generations/media.py). Judged by their content: only real JPEG, PNG and
+WebP pictures get in. Re-encoded from pixels: no GPS, EXIF, ICC or text survives, the same
+pixels twice are one picture. Decoded in bounded memory, the header deciding first, and stored
+at most 2560 px on the long side (a real web process is measured in
+test_picture_uploads_memory.py)."""
 
 import io
-import struct
+import os
+import re
 import subprocess
 import sys
-import zlib
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageFile, JpegImagePlugin
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image, ImageCms, ImageFile, JpegImagePlugin, PngImagePlugin
 
 from generations import media
+from generations.models import SourceImage
 
-from .conftest import picture_bytes
+from .support.pictures import (
+    as_upload,
+    picture_bytes,
+    png_claiming,
+    uniform_png,
+    with_text,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 REFUSED = "upload a JPEG, PNG or WebP picture"
 HTML = b"<!doctype html><html><body><script>alert(document.cookie)</script></body></html>"
-
-
-def as_upload(content, name="picture.jpg"):
-    upload = io.BytesIO(content)
-    upload.name = name
-    return upload
-
-
-def png_chunk(kind, data):
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def png_claiming(width, height):
-    """A tiny PNG whose header announces width×height RGB pixels: a decompression bomb."""
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    rows = zlib.compress(b"\0" * (width * 3 + 1) * 4)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + png_chunk(b"IHDR", header)
-        + png_chunk(b"IDAT", rows)
-        + png_chunk(b"IEND", b"")
-    )
-
-
-CHANNELS = {0: 1, 2: 3, 4: 2, 6: 4}  # PNG colour type -> samples per pixel
-
-
-def uniform_png(width, height, colour_type=2, depth=8, fill=0):
-    """A real PNG of one colour (every byte of every row is fill): large, yet a few KB."""
-    header = struct.pack(">IIBBBBB", width, height, depth, colour_type, 0, 0, 0)
-    row = b"\0" + bytes([fill]) * (width * CHANNELS[colour_type] * depth // 8)
-    compressor = zlib.compressobj(9)
-    rows = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + png_chunk(b"IHDR", header)
-        + png_chunk(b"IDAT", rows)
-        + png_chunk(b"IEND", b"")
-    )
+GPS_IFD = 0x8825
+ORIENTATION = 0x0112
+LOCATION_TEXT = b"52.3731 N, 4.8922 E"
 
 
 def stored_picture(picture):
@@ -183,6 +159,39 @@ def test_the_smallest_allowed_picture_is_accepted():
     assert (picture.width, picture.height) == (256, 256)
 
 
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"%PDF-1.4 not a picture", "not a picture"),
+        (b'<svg xmlns="http://www.w3.org/2000/svg"></svg>', "not a picture"),
+        (picture_bytes(64, 64), "at least"),
+        (picture_bytes(640, 480, fmt="GIF"), "JPEG, PNG or WebP"),
+    ],
+)
+def test_unusable_uploads_are_refused_with_a_clear_message(content, message):
+    with pytest.raises(media.PictureError, match=message):
+        media.reencode_picture(as_upload(content), max_bytes=10_000_000)
+
+
+def test_too_large_file_is_refused_before_decoding():
+    upload = as_upload(picture_bytes())
+    upload.size = 30_000_000
+    with pytest.raises(media.PictureError, match="limit"):
+        media.reencode_picture(upload, max_bytes=20_000_000)
+
+
+def test_same_pixels_uploaded_twice_reuse_one_row(media_root, user):
+    content = picture_bytes()
+    first = SourceImage.objects.store(
+        media.reencode_picture(as_upload(content), 10**7), "a.jpg", user
+    )
+    second = SourceImage.objects.store(
+        media.reencode_picture(as_upload(content), 10**7), "b.jpg", user
+    )
+    assert first.pk == second.pk
+    assert SourceImage.objects.count() == 1
+
+
 # --- bounded memory: the header decides, and what is stored is what a video can use ----------
 
 
@@ -206,13 +215,6 @@ def test_the_largest_png_is_accepted_and_one_pixel_more_is_not():
 
     with pytest.raises(media.PictureError, match="at most 20 megapixels"):
         media.reencode_picture(as_upload(uniform_png(4472, 4473)), max_bytes=10_000_000)
-
-
-def with_text(png, megabytes):
-    """png with that many megabytes of compressed text chunks before its pixels."""
-    text = zlib.compress(b"a" * 1_000_000)
-    chunks = b"".join(png_chunk(b"zTXt", b"Note%d\0\0" % n + text) for n in range(megabytes))
-    return png[:33] + chunks + png[33:]  # after the signature and the header
 
 
 def test_a_png_with_more_text_than_is_kept_is_refused():
@@ -313,3 +315,129 @@ def test_a_16_bit_colour_png_keeps_its_colour():
 
     assert picture.width == 1500
     assert all(abs(value - 64) <= 2 for value in stored_picture(picture).getpixel((10, 10)))
+
+
+# --- no metadata survives ------------------------------------------------------------------
+
+
+def test_exif_is_dropped_and_orientation_applied():
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise when shown
+    exif[0x8825] = {1: "N", 2: (52.0, 22.0, 0.0)}  # GPS
+    content = picture_bytes(640, 400, exif=exif.tobytes())
+
+    picture = media.reencode_picture(as_upload(content), max_bytes=10_000_000)
+
+    stored = Image.open(io.BytesIO(picture.content))
+    assert (picture.width, picture.height) == (400, 640)
+    assert stored.size == (400, 640)
+    assert not stored.getexif()
+
+
+@pytest.fixture
+def gps_tagged_jpeg():
+    """A phone photo: GPS position, camera make, orientation 6 (turn right), an ICC profile."""
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[ORIENTATION] = 6
+    exif[GPS_IFD] = {
+        1: "N",
+        2: (52.0, 22.0, 23.16),
+        3: "E",
+        4: (4.0, 53.0, 31.92),
+        6: 12.5,  # altitude
+    }
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    content = picture_bytes(640, 400, exif=exif.tobytes(), icc_profile=icc)
+    with Image.open(io.BytesIO(content)) as original:  # the fixture really carries all of it
+        assert original.getexif().get_ifd(GPS_IFD)[2] == (52.0, 22.0, 23.16)
+        assert original.info.get("icc_profile")
+    return content
+
+
+@pytest.fixture
+def png_with_text_chunks():
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "taken at home")
+    info.add_text("Location", LOCATION_TEXT.decode())
+    info.add_itxt("XML:com.adobe.xmp", "<x:xmpmeta>secret</x:xmpmeta>")
+    return picture_bytes(640, 480, fmt="PNG", pnginfo=info)
+
+
+def stored_bytes(source_image):
+    with source_image.image.open("rb") as handle:
+        return handle.read()
+
+
+def test_gps_exif_and_icc_are_gone_and_orientation_is_applied(gps_tagged_jpeg):
+    picture = media.reencode_picture(io.BytesIO(gps_tagged_jpeg), max_bytes=10_000_000)
+
+    with Image.open(io.BytesIO(picture.content)) as stored:
+        assert stored.size == (400, 640)  # turned upright before the EXIF went away
+        assert not stored.getexif()
+        assert "icc_profile" not in stored.info
+        assert "exif" not in stored.info
+    assert b"Exif" not in picture.content
+    assert b"PhoneMaker" not in picture.content
+
+
+def test_png_text_chunks_are_gone(png_with_text_chunks):
+    picture = media.reencode_picture(io.BytesIO(png_with_text_chunks), max_bytes=10_000_000)
+
+    assert LOCATION_TEXT not in picture.content
+    assert b"taken at home" not in picture.content
+    assert b"xmpmeta" not in picture.content
+
+
+# --- through the page and the JSON API -------------------------------------------------------
+
+
+def test_an_upload_through_the_api_is_stored_clean_under_a_random_name(
+    member_client, media_root, gps_tagged_jpeg
+):
+    upload = SimpleUploadedFile("maya-at-home.jpg", gps_tagged_jpeg, content_type="image/jpeg")
+
+    response = member_client.post("/api/generations/", {"prompt": "a walk", "image": upload})
+
+    assert response.status_code == 201, response.content
+    source = SourceImage.objects.get()
+    assert re.fullmatch(r"sources/\d{4}/\d{2}/[0-9a-f]{32}\.jpg", source.image.name)
+    content = stored_bytes(source)
+    with Image.open(io.BytesIO(content)) as stored:
+        assert GPS_IFD not in stored.getexif()
+        assert not stored.getexif()
+    assert b"PhoneMaker" not in content
+
+
+def test_a_bomb_upload_is_a_clear_400_not_a_500(member_client, media_root):
+    bomb = SimpleUploadedFile("bomb.png", png_claiming(30000, 30000), content_type="image/png")
+
+    response = member_client.post("/api/generations/", {"prompt": "boom", "image": bomb})
+
+    assert response.status_code == 400
+    assert "too many pixels" in " ".join(response.json()["errors"]["image"])
+    assert SourceImage.objects.count() == 0
+
+
+def test_an_html_file_named_jpg_is_a_clear_400_on_the_page(member_client, media_root):
+    fake = SimpleUploadedFile("cat.jpg", b"<html><script>alert(1)</script></html>", "image/jpeg")
+
+    response = member_client.post("/", {"prompt": "a cat", "image": fake})
+
+    assert response.status_code == 400
+    assert "upload a JPEG, PNG or WebP picture" in response.content.decode()
+    assert SourceImage.objects.count() == 0
+
+
+def test_an_upload_over_the_size_setting_is_refused(member_client, media_root, settings):
+    settings.UPLOAD_MAX_BYTES = 50_000
+    noise = Image.frombytes("RGB", (300, 300), os.urandom(300 * 300 * 3))
+    content = io.BytesIO()
+    noise.save(content, format="PNG")
+    big = SimpleUploadedFile("big.png", content.getvalue(), "image/png")
+    assert big.size > 50_000
+
+    response = member_client.post("/api/generations/", {"prompt": "big", "image": big})
+
+    assert response.status_code == 400
+    assert "the limit is" in " ".join(response.json()["errors"]["image"])

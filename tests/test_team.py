@@ -3,15 +3,14 @@
 import re
 
 import pytest
-import requests
 
-from .conftest import picture_bytes
 from .live_studio import LiveStudio, wait_until
-from .test_browser_flow import SCREENSHOTS, logged_in_page
+from .support import PASSWORD
+from .support.chromium import SCREENSHOTS, logged_in_page
+from .support.pictures import picture_bytes
+from .support.sessions import logged_in_session
 
 pytestmark = pytest.mark.live
-
-PASSWORD = "a-long-test-password"
 
 
 @pytest.fixture(scope="module")
@@ -30,19 +29,6 @@ def make_user_code(username, role):
         f"u = get_user_model().objects.create_user({username!r}, password={PASSWORD!r}); "
         f"assign_role(u, {role!r})"
     )
-
-
-def logged_in_session(studio, username):
-    session = requests.Session()
-    page = session.get(studio.base_url + "/login/", timeout=10)
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    session.post(
-        studio.base_url + "/login/",
-        timeout=10,
-        data={"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token},
-        headers={"Referer": studio.base_url + "/login/"},
-    )
-    return session
 
 
 def post_form(session, studio, path, data):

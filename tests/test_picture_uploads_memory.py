@@ -14,9 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from .conftest import picture_bytes
 from .live_studio import CREATE_USER, LiveStudio, reachable, wait_until
-from .test_uploads_content import uniform_png, with_text
+from .support.pictures import picture_bytes, uniform_png, with_text
 
 pytestmark = pytest.mark.live
 
