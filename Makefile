@@ -51,6 +51,8 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# Pages under gunicorn, the pipeline against the simulator, a worker's memory; prints a table.
+# Pages under gunicorn as a team of 30 asks for them, over 100,000 seeded generations
+# (BENCH_ARGS="--generations 1m" for a million), the pipeline against the simulator, a worker's
+# memory; prints tables. BENCH_ARGS="--help" lists the knobs.
 bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -10,6 +10,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 SECTIONS = ("pages", "pipeline", "memory")
@@ -18,10 +19,19 @@ SECTIONS = ("pages", "pipeline", "memory")
 def parse(argv):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--only", choices=SECTIONS, action="append", help="repeatable")
-    parser.add_argument("--generations", type=int, default=100_000, help="seeded for the pages")
+    parser.add_argument(
+        "--generations",
+        type=count,
+        default=100_000,
+        help="seeded for the pages (100k, 1m or a number; default 100k)",
+    )
+    parser.add_argument("--people", type=int, default=30, help="who made them (20-50 is a team)")
     parser.add_argument("--seconds", type=float, default=3.0, help="per page per round")
+    parser.add_argument(
+        "--floor-seconds", type=float, default=1.5, help="of the floor right before each page"
+    )
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--concurrency", type=int, default=4, help="client threads")
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--pipeline", type=int, default=500, help="generations through the API")
     parser.add_argument("--time-scale", type=float, default=10.0)
@@ -31,7 +41,16 @@ def parse(argv):
     parser.add_argument("--naive-tasks", type=int, default=20)
     parser.add_argument("--video-mb", type=int, default=500)
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.generations < 1000:
+        parser.error("--generations: at least 1000 (the pages need a history)")
+    return args
+
+
+def count(text):
+    """100000, 100k or 1m."""
+    multiplier = {"k": 1_000, "m": 1_000_000}.get(text[-1:].lower(), 1)
+    return int(float(text.rstrip("kKmM").replace("_", "")) * multiplier)
 
 
 def table(rows, columns):
@@ -63,6 +82,7 @@ def pairs(title, values):
 def main(argv=None):
     args = parse(argv)
     sections = args.only or list(SECTIONS)
+    began = time.monotonic()
     from .stack import Stack
 
     workdir = Path(tempfile.mkdtemp(prefix="wanstudio-bench-"))
@@ -79,35 +99,35 @@ def main(argv=None):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         stack.start_web(workers=args.web_workers)
-        from . import memory, pages, pipeline
+        from . import memory, pages, pipeline, seed
 
         started = time.monotonic()
-        user = pages.seed(args.generations)
-        print(f"seeded {args.generations} generations in {time.monotonic() - started:.1f} s")
+        seeded = seed.seed(args.generations, args.people)
+        seeding = time.monotonic() - started
+        print(f"seeded {args.generations:,} generations in {seeding:.1f} s")
+        user = seeded.people[0].user
         if "pages" in sections:
-            rows = pages.measure(
+            started = time.monotonic()
+            team = pages.Team(seeded)
+            rows, slowest = pages.measure(
                 stack.web_port,
-                user,
-                pages.placeholders(min(40_000, args.generations // 3)),
+                team,
                 args.seconds,
+                args.floor_seconds,
                 args.rounds,
                 args.concurrency,
             )
+            roles = Counter(person.role for person in seeded.people)
             output.append(
-                f"\nPages, {args.generations} generations of {pages.USERS} users; "
-                f"{args.concurrency} clients, {args.rounds} rounds of {args.seconds:g} s"
+                f"\nPages, {args.generations:,} generations (seeded in {seeding:.0f} s) of "
+                f"{len(seeded.people)} people ({', '.join(f'{n} {r}s' for r, n in roles.items())})"
+                f", each request as one of them; {args.concurrency} clients, {args.rounds} rounds "
+                f"of {args.seconds:g} s per page, each right after {args.floor_seconds:g} s of "
+                f"the floor; measured in {time.monotonic() - started:.0f} s"
             )
-            columns = [
-                "page",
-                "req/s",
-                "of floor",
-                "p50 ms",
-                "p95 ms",
-                "queries",
-                "first",
-                "errors",
-            ]
-            output.append(table(rows, columns))
+            output.append(table(rows, list(rows[0])))
+            output.append(pages.LEGEND.format(followed=team.followed))
+            output.append(pages.slowest_lines(slowest))
         pages.retire_running_seeds()
         if "pipeline" in sections:
             result = pipeline.run(
@@ -134,6 +154,7 @@ def main(argv=None):
             print(f"work folder kept: {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
+    output.append(f"\n(the whole bench took {time.monotonic() - began:.0f} s)")
     print("\n".join(output))
     return 0
 

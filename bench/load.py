@@ -1,22 +1,46 @@
-"""A small wrk: threads with http.client on loopback, fixed duration, latencies kept."""
+"""A small wrk: threads with http.client on loopback, fixed duration, latencies kept.
 
+Each request is the next one a page's supplier hands out (a path, a person's headers), so the
+load is many people asking different URLs, never one URL over and over.
+"""
+
+import heapq
 import http.client
 import statistics
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
+
+SLOWEST = 3  # answers kept, with their URLs, to show where the time goes
+
+
+@dataclass(frozen=True)
+class Request:
+    path: str
+    headers: dict  # the person's session cookie or API token, HX-Request for partials
+    person: object = None
 
 
 @dataclass
 class LoadResult:
     latencies: list = field(default_factory=list)  # seconds, one per good answer
-    errors: int = 0
+    errors: Counter = field(default_factory=Counter)  # HTTP status (0: no answer) -> count
     seconds: float = 0.0
+    slowest: list = field(default_factory=list)  # (seconds, path) of the slowest few answers
 
     def add(self, other):
         self.latencies += other.latencies
         self.errors += other.errors
         self.seconds += other.seconds
+        self.slowest = heapq.nlargest(SLOWEST, self.slowest + other.slowest)
+
+    def record(self, seconds, path):
+        self.latencies.append(seconds)
+        if len(self.slowest) < SLOWEST:
+            heapq.heappush(self.slowest, (seconds, path))
+        elif seconds > self.slowest[0][0]:
+            heapq.heapreplace(self.slowest, (seconds, path))
 
     @property
     def per_second(self):
@@ -33,27 +57,31 @@ class LoadResult:
         return statistics.median(self.latencies) if self.latencies else float("nan")
 
 
-def hammer(port, path, headers, seconds, concurrency):
-    """GET path from `concurrency` threads for `seconds`; a 2xx (or htmx's 286) counts."""
+def hammer(port, next_request, seconds, concurrency, on_answer=None):
+    """GET next_request() from `concurrency` threads for `seconds`; a 2xx (htmx's 286
+    included) counts, and on_answer(request, body) then sees what came back."""
     stop_at = time.monotonic() + seconds
     results = [LoadResult() for _ in range(concurrency)]
 
     def worker(result):
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         while time.monotonic() < stop_at:
+            request = next_request()
             started = time.perf_counter()
             try:
-                connection.request("GET", path, headers=headers)
+                connection.request("GET", request.path, headers=request.headers)
                 answer = connection.getresponse()
-                answer.read()
+                body = answer.read()
             except (OSError, http.client.HTTPException):
-                result.errors += 1
+                result.errors[0] += 1
                 connection.close()
                 continue
             if 200 <= answer.status < 300:
-                result.latencies.append(time.perf_counter() - started)
+                result.record(time.perf_counter() - started, request.path)
+                if on_answer:
+                    on_answer(request, body)
             else:
-                result.errors += 1
+                result.errors[answer.status] += 1
             if answer.getheader("Connection", "").lower() == "close":
                 connection.close()  # gunicorn's sync workers close after each answer
         connection.close()
@@ -64,8 +92,8 @@ def hammer(port, path, headers, seconds, concurrency):
         thread.start()
     for thread in threads:
         thread.join()
-    total = LoadResult(seconds=time.monotonic() - began)
+    total = LoadResult()
     for result in results:
-        total.latencies += result.latencies
-        total.errors += result.errors
+        total.add(result)
+    total.seconds = time.monotonic() - began
     return total

@@ -11,8 +11,11 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from django_q.brokers import get_broker
+from django_q.models import Schedule
 from django_q.tasks import async_task
 
+from generations import jobs
 from generations.models import Generation, SourceImage, Status
 from wansim.render import open_picture, render_video
 from wansim.testing import make_picture
@@ -91,6 +94,9 @@ def run(stack, user, size_mb):
     padded_video(warmup, 2 * MB)
     server = serve(folder)
     origin = f"http://127.0.0.1:{server.server_address[1]}"
+    # This cluster only downloads: no dispatcher slice may hold its one worker meanwhile.
+    Schedule.objects.filter(name=jobs.DISPATCH).delete()
+    get_broker().purge_queue()
     cluster = stack.start_cluster("memory-cluster", WAN_API_BASE_URL=origin, Q_WORKERS="1")
     try:
         time.sleep(6)  # the cluster's workers start and settle
@@ -111,6 +117,7 @@ def run(stack, user, size_mb):
         high_water = {pid: memory_of(pid, "VmHWM") for pid in pids}
     finally:
         stack.stop("memory-cluster")
+        jobs.ensure_schedules()
         server.shutdown()
         video.unlink(missing_ok=True)
         warmup.unlink(missing_ok=True)

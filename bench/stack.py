@@ -5,44 +5,19 @@ the end), else a SQLite file; the broker is Redis when REDIS_URL is set (a queue
 """
 
 import os
-import signal
-import socket
-import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
 import redis
-import requests
 
-ROOT = Path(__file__).resolve().parent.parent
+from lib.launcher import Launcher, free_port
+
 SIM_KEY = "sim-key"
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until(condition, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise RuntimeError(f"timed out after {timeout} s waiting for {what}")
-
-
-def answers(url):
-    try:
-        requests.get(url, timeout=2)
-        return True
-    except requests.RequestException:
-        return False
+# What is measured is over when a process is stopped: no job needs to finish.
+STOP_GRACE_SECONDS = 10
 
 
 class Stack:
@@ -51,7 +26,7 @@ class Stack:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.web_port = free_port()
         self.web_url = f"http://127.0.0.1:{self.web_port}"
-        self.processes = {}
+        self.launcher = Launcher()
         self.server_url = os.environ.get("DATABASE_URL", "")
         self.database_name = f"wanstudio_bench_{uuid.uuid4().hex[:10]}"
         self.redis_url = os.environ.get("REDIS_URL", "")
@@ -118,80 +93,35 @@ class Stack:
             connection.execute(statement)
 
     def spawn(self, name, command, **extra_env):
-        log = open(self.workdir / f"{name}.log", "ab")
-        self.processes[name] = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env={**self.env(), **extra_env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        return self.processes[name]
+        """Start `name` with the bench's environment, its output in <workdir>/<name>.log."""
+        env = {**self.env(), **extra_env}
+        return self.launcher.spawn(name, command, env=env, log=self.workdir / f"{name}.log")
 
     def start_web(self, workers=2):
-        self.spawn(
-            "web",
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "wanstudio.wsgi",
-                "--bind",
-                f"127.0.0.1:{self.web_port}",
-                "--workers",
-                str(workers),
-                "--log-level",
-                "warning",
-            ],
-        )
-        wait_until(lambda: answers(self.web_url + "/login/"), 60, "gunicorn")
+        bind = f"127.0.0.1:{self.web_port}"
+        gunicorn = [sys.executable, "-m", "gunicorn", "wanstudio.wsgi", "--bind", bind]
+        self.spawn("web", [*gunicorn, "--workers", str(workers), "--log-level", "warning"])
+        self.launcher.wait_for("web", self.web_url + "/login/", 60)
 
     def start_simulator(self, queue_seconds, process_seconds):
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "wansim",
-                "--port",
-                "0",
-                "--quiet",
-                "--data-dir",
-                str(self.workdir / "wansim"),
-                "--queue-seconds",
-                str(queue_seconds),
-                "--process-seconds",
-                str(process_seconds),
-            ],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=open(self.workdir / "simulator.log", "ab"),
-            text=True,
-            start_new_session=True,
-        )
-        self.processes["simulator"] = process
-        line = process.stdout.readline()
-        if "listening on" not in line:
-            raise RuntimeError(f"the simulator did not start: {line!r}")
-        return line.strip().rsplit(" ", 1)[-1]
+        """The simulator on a port of its own; returns its URL once it answers."""
+        port = free_port()
+        wansim = [sys.executable, "-m", "wansim", "--port", str(port), "--quiet"]
+        timing = ["--queue-seconds", str(queue_seconds), "--process-seconds", str(process_seconds)]
+        self.spawn("simulator", [*wansim, "--data-dir", str(self.workdir / "wansim"), *timing])
+        url = f"http://127.0.0.1:{port}"
+        self.launcher.wait_for("simulator", url + "/", 30)
+        return url
 
     def start_cluster(self, name, **extra_env):
         return self.spawn(name, [sys.executable, "manage.py", "qcluster"], **extra_env)
 
     def stop(self, name):
-        process = self.processes.pop(name, None)
-        if process is None or process.poll() is not None:
-            return
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        if name in self.launcher.processes:
+            self.launcher.stop(name, grace=STOP_GRACE_SECONDS)
 
     def stop_all(self):
-        for name in list(self.processes):
-            self.stop(name)
+        self.launcher.stop(grace=STOP_GRACE_SECONDS)
         if self.redis_url:
             connection = redis.from_url(self.redis_url)
             leftovers = list(connection.scan_iter(f"django_q:{self.queue_name}:*"))

@@ -6,11 +6,8 @@ person running `make run` would.
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -19,14 +16,15 @@ import psycopg
 import redis
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
+from lib.launcher import ROOT, Launcher, free_port, wait_until
+from lib.launcher import answers as reachable
+
+__all__ = ["LiveStudio", "free_port", "reachable", "wait_until"]  # what the tests import
+
 TERMINAL = {"succeeded", "failed", "canceled", "needs_attention"}
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+# One short grace period for all: a cluster finishing a dispatcher run would take up to a
+# minute to stop gracefully, and nothing after a test needs that.
+STOP_GRACE_SECONDS = 5
 
 
 class LiveStudio:
@@ -36,8 +34,8 @@ class LiveStudio:
         self.web_port = free_port()
         self.base_url = f"http://127.0.0.1:{self.web_port}"
         self.extra_env = extra_env
-        self.processes = {}
-        self.logs = {}
+        self.launcher = Launcher()
+        self.processes = self.launcher.processes  # name -> Popen
         self.sim_url = None
         self.token = None
         # With DATABASE_URL / REDIS_URL naming servers (make test's second pass), each studio
@@ -82,17 +80,9 @@ class LiveStudio:
         return env
 
     def spawn(self, name, command):
-        log = open(self.workdir / f"{name}.log", "ab")
-        self.logs[name] = log
-        self.processes[name] = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=self.env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        return self.processes[name]
+        """Start `name` with the studio's environment, its output in <workdir>/<name>.log; the
+        whole group gets SIGTERM when the studio stops (a test over need not finish a job)."""
+        return self.launcher.spawn(name, command, env=self.env(), log=self.workdir / f"{name}.log")
 
     def manage(self, *args):
         result = subprocess.run(
@@ -118,63 +108,32 @@ class LiveStudio:
             [sys.executable, "manage.py", "runserver", f"127.0.0.1:{self.web_port}", "--noreload"],
         )
         self.start_cluster()
-        wait_until(lambda: reachable(self.base_url + "/login/"), 30, "the web server")
+        self.launcher.wait_for("web", self.base_url + "/login/", 30)
         return self
 
     def start_simulator(self):
-        log_path = self.workdir / "simulator.log"
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "wansim",
-                "--port",
-                "0",
-                "--data-dir",
-                str(self.workdir / "wansim"),
-                "--queue-seconds",
-                "0.5",
-                "--process-seconds",
-                "2",
-            ],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=open(log_path, "ab"),
-            text=True,
-            start_new_session=True,
-        )
-        self.processes["simulator"] = process
-        line = process.stdout.readline()
-        assert "listening on" in line, f"simulator did not start: {line!r}"
-        self.sim_url = line.strip().rsplit(" ", 1)[-1]
+        self.sim_url = self.run_simulator(free_port())
+
+    def run_simulator(self, port, *extra_args):
+        """The simulator on `port`, with the same signing key and videos (in <workdir>/wansim)
+        each time it starts; returns its URL once it answers."""
+        wansim = [sys.executable, "-m", "wansim", "--port", str(port)]
+        timing = ["--queue-seconds", "0.5", "--process-seconds", "2"]
+        data = ["--data-dir", str(self.workdir / "wansim")]
+        self.spawn("simulator", [*wansim, *data, *timing, *extra_args])
+        url = f"http://127.0.0.1:{port}"
+        self.launcher.wait_for("simulator", url + "/", 30)
+        return url
 
     def start_cluster(self, name="cluster"):
         return self.spawn(name, [sys.executable, "manage.py", "qcluster"])
 
     def kill_cluster(self):
         """SIGKILL the whole cluster (sentinel and workers), as a crash would."""
-        process = self.processes.pop("cluster")
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
+        self.launcher.kill("cluster")
 
     def stop(self):
-        for process in reversed(list(self.processes.values())):
-            if process.poll() is None:
-                try:
-                    os.killpg(process.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    continue
-        # One short deadline for all: a cluster finishing a dispatcher run would take up to a
-        # minute to stop gracefully, and nothing after a test needs that.
-        deadline = time.monotonic() + 5
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
-        for log in self.logs.values():
-            log.close()
+        self.launcher.stop(grace=STOP_GRACE_SECONDS)
         if self.redis_url:
             connection = redis.from_url(self.redis_url)
             leftovers = list(connection.scan_iter(f"django_q:{self.queue_name}:*"))
@@ -237,27 +196,12 @@ class LiveStudio:
 
     def stop_simulator(self):
         """The API goes away: its address refuses connections until restart_simulator()."""
-        process = self.processes.pop("simulator")
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=15)
+        self.launcher.stop("simulator", grace=15)
 
     def restart_simulator(self, *extra_args):
         """The API comes back on the same address, with the same signing key and videos
         (tasks in flight are forgotten, as they would be by a real outage)."""
-        port = urlsplit(self.sim_url).port
-        process = subprocess.Popen(
-            [sys.executable, "-m", "wansim", "--port", str(port), "--data-dir"]
-            + [str(self.workdir / "wansim"), "--queue-seconds", "0.5", "--process-seconds", "2"]
-            + list(extra_args),
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=open(self.workdir / "simulator.log", "ab"),
-            text=True,
-            start_new_session=True,
-        )
-        self.processes["simulator"] = process
-        line = process.stdout.readline()
-        assert "listening on" in line, f"simulator did not restart: {line!r}"
+        self.run_simulator(urlsplit(self.sim_url).port, *extra_args)
 
     def sim_faults(self, task_id=None):
         """The poll and video faults the simulator has played, for one task or all."""
@@ -295,20 +239,3 @@ class PostgresDatabase:
 
     def drop(self):
         self.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-
-
-def reachable(url):
-    try:
-        requests.get(url, timeout=2)
-        return True
-    except requests.RequestException:
-        return False
-
-
-def wait_until(condition, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"Timed out after {timeout} s waiting for {what}")

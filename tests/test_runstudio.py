@@ -16,9 +16,9 @@ from django.test import RequestFactory
 from django.views.defaults import server_error
 
 from generations.management.commands.runstudio import STOP_GRACE_SECONDS, ensure_secret_key
+from lib.launcher import answers, free_port, wait_until
 
-from .conftest import picture_bytes
-from .live_studio import free_port, reachable, wait_until
+from .support.pictures import picture_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_PASSWORD = "a-long-admin-password-for-make-run"
@@ -85,7 +85,7 @@ class RunStudio:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # the test's Ctrl-C is its own
             )
-        wait_until(lambda: reachable(self.base_url + "/login/"), 120, "make run's web server")
+        wait_until(lambda: answers(self.base_url + "/login/"), 120, "make run's web server")
 
     def output(self):
         return (self.var_dir / "runstudio.log").read_text(errors="replace")

@@ -17,6 +17,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from lib.launcher import Launcher
+
 STOP_GRACE_SECONDS = 10
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]"}
 
@@ -55,18 +57,21 @@ class Command(BaseCommand):
         if stopping:
             raise CommandError("Stopped before starting.")
 
-        processes = {}
+        launcher = Launcher()
         try:
             for name, command in commands_for(bind, dev).items():
-                processes[name] = subprocess.Popen(command, env=env, start_new_session=True)
-            self.announce(bind, dev, processes)
+                # The cluster's leader stops its workers once their current job is done.
+                launcher.spawn(name, command, env=env, leader_stops_group=name == "cluster")
+            self.announce(bind, dev, launcher.processes)
             while not stopping:
-                exited = [name for name, process in processes.items() if process.poll() is not None]
-                if exited:
+                if exited := launcher.exited():
                     raise CommandError(f"{', '.join(exited)} stopped; the rest were stopped too.")
                 time.sleep(0.2)
         finally:
-            stop_all(processes, stopping)
+            # Web first (no new work), then the cluster, then the simulator; a second Ctrl-C
+            # cuts the grace period short.
+            asked = len(stopping)
+            launcher.stop(grace=STOP_GRACE_SECONDS, cut_short=lambda: len(stopping) > asked)
         self.stdout.write("WanStudio stopped.")
 
     def announce(self, bind, dev, processes):
@@ -136,44 +141,3 @@ def local_url(bind):
     elif host in ("::", "[::]"):
         host = "[::1]"
     return f"http://{host}:{port}"
-
-
-def stop_all(processes, stopping):
-    """Web first (no new work), then the cluster, then the simulator; after the grace period
-    (or a second Ctrl-C) whatever is left of their process groups is killed."""
-    for name, process in reversed(processes.items()):
-        if process.poll() is not None:
-            continue
-        if name == "cluster":
-            # qcluster's leader stops its workers once their current job is done; signalled
-            # directly they would die mid-job (a submit cut mid-POST needs a person).
-            process.terminate()
-        else:
-            signal_group(process, signal.SIGTERM)
-    asked = len(stopping)
-    deadline = time.monotonic() + STOP_GRACE_SECONDS
-    while time.monotonic() < deadline and len(stopping) <= asked:
-        if not any(group_alive(process) for process in processes.values()):
-            break
-        time.sleep(0.1)
-    for process in processes.values():
-        signal_group(process, signal.SIGKILL)
-        process.wait()
-
-
-def group_alive(process):
-    """Whether the process or anything left of its group (workers it started) still runs."""
-    if process.poll() is None:
-        return True
-    try:
-        os.killpg(process.pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-def signal_group(process, signum):
-    try:
-        os.killpg(process.pid, signum)
-    except ProcessLookupError:
-        pass
