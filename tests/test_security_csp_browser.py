@@ -8,7 +8,13 @@ from generations.models import Status
 from .support import PASSWORD
 from .support.chromium import chromium_page, log_in
 
-pytestmark = [pytest.mark.live, pytest.mark.browser]
+# A transactional test after another finds the tables flushed: serialized_rollback brings the
+# roles made by migration back.
+pytestmark = [
+    pytest.mark.live,
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 @pytest.fixture
