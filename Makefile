@@ -56,3 +56,13 @@ format: install
 # memory; prints tables. BENCH_ARGS="--help" lists the knobs.
 bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# A consistent backup while the studio runs (docs/deploy.md); again into the same DIR copies
+# only new files. `make restore DIR=…` puts one back into an empty instance.
+DIR ?= var/backup
+.PHONY: backup restore
+backup: install
+	$(BIN)/python manage.py backup $(DIR)
+
+restore: install
+	$(BIN)/python manage.py restore $(DIR)
