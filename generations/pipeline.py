@@ -6,12 +6,13 @@ the row with a compare-and-set, so a repeated or redelivered job does no harm, a
 dispatcher claims the rows it works on, so several dispatchers at once do no harm either.
 """
 
-import hashlib
 import logging
 import os
 import random
+import secrets
 import tempfile
 import time
+from dataclasses import replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -19,10 +20,12 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import OperationalError, close_old_connections, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from . import jobs, media, wan_api
 from .models import ApiRateLimit, Generation, Status, StudioState, random_media_name
+from .models.generation import webhook_token_hash
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +37,14 @@ MAX_POLL_TROUBLES = {"not_found": 3, "no_video": 5, "expired": 3}
 MAX_CONSECUTIVE_POLL_FAILURES = 40
 # Tries to record an accepted task's id while the database refuses writes (1+2+3+4 s apart).
 RECORD_ACCEPTED_TRIES = 5
+# The API counts the requests that arrive in any minute. Slots spaced 3 % wider than the limit
+# absorb a request that leaves late after one that left early, so no minute ever holds one too many.
+RATE_MARGIN = 0.97
+# How much longer a task takes than a 480p one (the contract's section 5).
+CLARITY_SLOWDOWN = {"480p": 1.0, "720p": 2.5}
+FAST_MODE_SPEEDUP = 2.0
+# While webhooks are on, polls only back them up: each waits this many times longer.
+WEBHOOK_FALLBACK_FACTOR = 2.0
 
 
 def api_client():
@@ -52,9 +63,8 @@ def submit_stale_after():
 
 def reserve_api_request(max_wait):
     """Wait for a slot of the shared API budget; False if none comes within max_wait."""
-    wait = ApiRateLimit.reserve(
-        RATE_LIMIT_NAME, settings.WAN_API_RATE_PER_MINUTE, max_wait, time.time()
-    )
+    per_minute = settings.WAN_API_RATE_PER_MINUTE * RATE_MARGIN
+    wait = ApiRateLimit.reserve(RATE_LIMIT_NAME, per_minute, max_wait, time.time())
     if wait is None:
         return False
     if wait > 0:
@@ -62,8 +72,24 @@ def reserve_api_request(max_wait):
     return True
 
 
+def seconds_until_free_slot():
+    """How long until the shared API budget has a slot; 0 when one is free now."""
+    budget = ApiRateLimit.objects.filter(name=RATE_LIMIT_NAME)
+    next_slot = budget.values_list("next_slot", flat=True).first() or 0.0
+    return max(0.0, next_slot - timezone.now().timestamp())
+
+
 def with_jitter(seconds, spread=0.15):
     return seconds * random.uniform(1 - spread, 1 + spread)
+
+
+def not_before(seconds, spread=0.1):
+    """Jitter that only ever waits longer: a poll timed by an eta must not come before it."""
+    return seconds * random.uniform(1.0, 1 + spread)
+
+
+def webhook_url(token):
+    return settings.PUBLIC_BASE_URL + reverse("api:wan-webhook", args=[token])
 
 
 def submit_params(generation):
@@ -104,12 +130,19 @@ def submit_generation(generation_id, max_wait=5.0):
     except wan_api.InvalidParams as invalid:
         generation.mark_failed(f"Invalid parameters: {format_errors(invalid.errors)}")
         return
+    token = secrets.token_urlsafe(32) if settings.WAN_WEBHOOKS else None
+    # The claim before the API slot: a row another dispatcher has just taken costs no slot.
+    if not generation.claim_for_submit(webhook_token_hash(token) if token else None):
+        return  # another worker got there first, or the row is no longer due
     if not reserve_api_request(max_wait):
-        return  # the API budget is spent for now; the dispatcher comes back when due
+        # The budget is spent for now: nothing was sent, so the row waits its turn again.
+        generation.release_submit_claim("Waiting for a free API request slot")
+        return
     if StudioState.submissions_are_paused():
-        return  # paused while this job waited for its slot
-    if not generation.claim_for_submit():
-        return  # another worker got there first
+        generation.release_submit_claim("Held: submissions were paused")
+        return
+    if token:
+        body_params = replace(body_params, webhook_url=webhook_url(token))
     result = api_client().submit(body_params)
     apply_submit_result(generation, result)
 
@@ -144,7 +177,11 @@ def record_accepted(generation, task_id):
     """The API has created, and billed, this task: a busy database must not lose its id."""
     for attempt in range(1, RECORD_ACCEPTED_TRIES + 1):
         try:
-            generation.mark_submitted(task_id, first_poll_at=next_poll_time(generation))
+            generation.mark_submitted(
+                task_id,
+                first_poll_at=first_poll_time(generation),
+                expected_seconds=expected_task_seconds(generation),
+            )
             return
         except OperationalError:
             if attempt == RECORD_ACCEPTED_TRIES:
@@ -184,15 +221,33 @@ def format_errors(errors):
 # --- poll --------------------------------------------------------------------------------
 
 
+def expected_task_seconds(generation):
+    """How long a task like this one usually takes at the API."""
+    seconds = settings.WAN_TASK_SECONDS * CLARITY_SLOWDOWN[generation.clarity]
+    return seconds / FAST_MODE_SPEEDUP if generation.fast_mode else seconds
+
+
+def fallback_factor():
+    return WEBHOOK_FALLBACK_FACTOR if settings.WAN_WEBHOOKS else 1.0
+
+
+def first_poll_time(generation):
+    """Not before such a task is usually done: a poll sooner could only find it running."""
+    delay = expected_task_seconds(generation) * fallback_factor()
+    return timezone.now() + timedelta(seconds=not_before(delay))
+
+
 def next_poll_time(generation, eta_seconds=None):
-    """Poll often at first, then back off; an ETA from the API brings the next poll closer."""
-    delay = min(
+    """The task is not done: ask again when its eta says it will be, and back off (with
+    jitter) once it runs past its eta. Slower while webhooks are on: they say when."""
+    backoff = min(
         settings.WAN_POLL_MAX_SECONDS,
-        settings.WAN_POLL_MIN_SECONDS * 1.4 ** min(generation.poll_attempts, 12),
+        settings.WAN_POLL_MIN_SECONDS * 1.5 ** min(generation.poll_attempts, 12),
     )
-    if eta_seconds is not None:
-        delay = min(delay, max(settings.WAN_POLL_MIN_SECONDS, float(eta_seconds)))
-    return timezone.now() + timedelta(seconds=with_jitter(delay))
+    # An eta of days would be a mistake of the API's: a poll now and then still goes.
+    eta = min(float(eta_seconds or 0), 20 * settings.WAN_POLL_MAX_SECONDS)
+    delay = max(eta, with_jitter(backoff)) * fallback_factor()
+    return timezone.now() + timedelta(seconds=not_before(delay))
 
 
 def trouble_poll_time(generation):
@@ -295,6 +350,7 @@ def store_video(generation, path, download):
     except media.VideoError as error:
         generation.mark_failed(f"The result is not a playable video: {error}")
         return
+    tagged = media.tag_parameters(path, generation)  # its parameters in its `comment` tag
     with open(path, "rb") as video_file:
         video_name = default_storage.save(random_media_name("videos", "mp4"), File(video_file))
     poster_name = default_storage.save(random_media_name("posters", "jpg"), ContentFile(poster))
@@ -302,37 +358,38 @@ def store_video(generation, path, download):
         video_name=video_name,
         poster_name=poster_name,
         duration=info.duration,
-        size=download.size,
-        sha256=download.sha256 or file_sha256(path),
+        size=tagged.size,
+        sha256=tagged.sha256,
     )
     if not stored:  # another download won the race; keep only its files
         default_storage.delete(video_name)
         default_storage.delete(poster_name)
 
 
-def file_sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 # --- dispatch and reconcile ------------------------------------------------------------
 
 # Longest sleep between two looks at the due rows: a task accepted meanwhile is polled when due.
 DISPATCH_IDLE_SECONDS = 1.0
+# With webhooks on, a callback may make any task in flight due at any moment.
+WEBHOOK_LOOK_SECONDS = 0.25
+# Polls claimed at once: a row a webhook made due waits behind at most these.
+POLL_BATCH = 5
 
 
 def dispatch(until):
     """Send due submits and poll due tasks until `until` (a time.monotonic() moment).
 
-    Every row is claimed before it is acted on, so any number of these loops may run at once.
+    Each turn waits for the API budget's next free slot, then spends it on what is most
+    urgent: due polls (a finished task waits on them) before due submits. Every row is
+    claimed before it is acted on, so any number of these loops may run at once.
     """
     while time.monotonic() < until:
         try:
-            submit_due_generations(until=until)
-            poll_due_generations(until=until)
+            time.sleep(max(0.0, min(seconds_until_free_slot(), time_left(until))))
+            if poll_due_generations(until=until):
+                continue  # polls first: submits go once none is due
+            if submit_due_generations(until=until):
+                continue
             wait = seconds_until_next_due()
         except OperationalError as error:
             # A locked or lost database: look again soon, rather than end the slice and
@@ -341,19 +398,34 @@ def dispatch(until):
             close_old_connections()
             wait = None
         nap = DISPATCH_IDLE_SECONDS if wait is None else max(0.2, min(wait, DISPATCH_IDLE_SECONDS))
+        if settings.WAN_WEBHOOKS and wait is not None:
+            nap = min(nap, WEBHOOK_LOOK_SECONDS)
         time.sleep(max(0.0, min(nap, until - time.monotonic())))
 
 
+def time_left(until):
+    return float("inf") if until is None else until - time.monotonic()
+
+
 def submit_due_generations(limit=10, backlog_window=500, until=None):
-    """Queued rows whose time has come, taking turns between people."""
+    """Queued rows whose time has come, taking turns between people; how many were tried."""
     if StudioState.submissions_are_paused():
-        return
+        return 0
     due = Generation.objects.due_for_submit(timezone.now()).order_by("due_at", "id")
     rows = due.values_list("pk", "owner_id")[:backlog_window]
+    tried = 0
     for generation_id in taking_turns(rows)[:limit]:
         if until is not None and time.monotonic() >= until:
-            return
+            break
+        if tried:
+            # Wait for the next slot before choosing what takes it: a task that has finished
+            # meanwhile (its webhook made it due) goes first.
+            time.sleep(max(0.0, min(seconds_until_free_slot(), time_left(until))))
+            if Generation.objects.due_for_poll(timezone.now()).exists():
+                break
         submit_generation(generation_id)
+        tried += 1
+    return tried
 
 
 def taking_turns(rows):
@@ -379,7 +451,7 @@ def has_submit_backlog(generation_id):
     return due.exists()
 
 
-def poll_due_generations(limit=20, until=None):
+def poll_due_generations(limit=POLL_BATCH, until=None):
     slot_wait = 60.0 / settings.WAN_API_RATE_PER_MINUTE + 1
     ids, held_until = claim_due_polls(limit, slot_wait)
     for index, generation_id in enumerate(ids):

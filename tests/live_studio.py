@@ -56,6 +56,7 @@ class LiveStudio:
             WAN_API_BASE_URL=self.sim_url or "",
             WAN_API_RATE_PER_MINUTE="1200",
             WAN_POLL_MIN_SECONDS="0.5",
+            WAN_TASK_SECONDS="2.5",  # its simulator runs 2.5 s tasks: the first poll waits this
             WAN_POLL_MAX_SECONDS="2",
             WAN_CONNECT_TIMEOUT="2",
             WAN_READ_TIMEOUT="4",

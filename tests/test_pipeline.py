@@ -3,6 +3,7 @@
 import hashlib
 import io
 import tempfile
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from wansim.render import render_video
 
 from .support.api_stand_ins import ScriptedClient, accepted, task
 from .support.pictures import picture_bytes
+from .support.simulator import API_KEY
 
 
 @pytest.fixture
@@ -341,20 +343,15 @@ def test_every_state_entered_is_on_the_timeline(api, submitted):
     assert statuses == [Status.QUEUED, Status.SUBMITTING, Status.SUBMITTED]
 
 
-def test_a_job_that_waited_for_the_budget_respects_a_new_backoff(api, generation, monkeypatch):
-    """Another worker was refused meanwhile and set a retry time: this one must not post now."""
-
-    def refused_meanwhile(max_wait):
-        Generation.objects.filter(pk=generation.pk).update(
-            due_at=timezone.now() + timedelta(minutes=1)
-        )
-        return True
-
-    monkeypatch.setattr(pipeline, "reserve_api_request", refused_meanwhile)
+def test_a_job_that_finds_no_api_slot_puts_its_claim_back_unsent(api, generation, monkeypatch):
+    monkeypatch.setattr(pipeline, "reserve_api_request", lambda max_wait: False)
 
     pipeline.submit_generation(generation.pk)
 
+    generation.refresh_from_db()
     assert api.submits == []
+    assert generation.status == Status.QUEUED
+    assert generation.submit_attempts == 0
 
 
 def test_people_take_turns_when_a_batch_is_queued():
@@ -375,3 +372,154 @@ def test_dispatcher_sends_a_late_single_before_the_rest_of_a_batch(
 
     sent = [params.prompt for params in api.submits]
     assert sent == [batch[0].prompt, single.prompt]
+
+
+# --- polling that knows the eta ------------------------------------------------------------
+
+
+def test_the_first_poll_waits_until_such_a_task_is_usually_done(api, generation, settings):
+    settings.WAN_TASK_SECONDS = 60
+    api.submit_answers = [accepted("abc")]
+
+    pipeline.submit_generation(generation.pk)
+
+    generation.refresh_from_db()
+    assert generation.due_at >= timezone.now() + timedelta(seconds=59)
+
+
+def test_a_720p_task_is_first_polled_later_and_a_fast_one_sooner(make_generation, settings):
+    settings.WAN_TASK_SECONDS = 60
+    slow = make_generation(width=1280, height=720)
+    fast = make_generation(fast_mode=True)
+
+    assert pipeline.expected_task_seconds(slow) == 150
+    assert pipeline.expected_task_seconds(fast) == 30
+
+
+def test_a_running_task_is_polled_again_no_sooner_than_its_eta(api, submitted):
+    api.poll_answers = [task(wan_api.TaskStatus.PROCESSING, progress_percent=30, eta_seconds=40)]
+
+    pipeline.poll_generation(submitted.pk)
+
+    submitted.refresh_from_db()
+    assert submitted.due_at >= timezone.now() + timedelta(seconds=39)
+
+
+def test_a_task_running_past_its_eta_is_polled_with_growing_waits(api, submitted, settings):
+    settings.WAN_POLL_MIN_SECONDS, settings.WAN_POLL_MAX_SECONDS = 3, 30
+    waits = []
+    for _ in range(6):
+        api.poll_answers = [task(wan_api.TaskStatus.PROCESSING, eta_seconds=1)]
+        pipeline.poll_generation(submitted.pk)
+        submitted.refresh_from_db()
+        waits.append((submitted.due_at - timezone.now()).total_seconds())
+
+    assert waits[-1] > 2 * waits[0]
+    assert max(waits) <= 30 * 1.15 * 1.1 + 1
+
+
+def test_with_webhooks_on_polling_is_a_slower_fallback(api, submitted, settings):
+    settings.WAN_WEBHOOKS = True
+    api.poll_answers = [task(wan_api.TaskStatus.PROCESSING, eta_seconds=40)]
+
+    pipeline.poll_generation(submitted.pk)
+
+    submitted.refresh_from_db()
+    assert submitted.due_at >= timezone.now() + timedelta(seconds=79)
+
+
+def test_progress_is_estimated_between_polls_from_the_last_eta(submitted):
+    Generation.objects.filter(pk=submitted.pk).update(
+        status=Status.PROCESSING,
+        progress_percent=40,
+        eta_seconds=60,
+        progress_at=timezone.now() - timedelta(seconds=30),
+    )
+    submitted.refresh_from_db()
+
+    assert submitted.estimated_progress == 70
+
+
+def test_estimated_progress_never_claims_done_before_the_api_does(submitted):
+    Generation.objects.filter(pk=submitted.pk).update(
+        progress_percent=90, eta_seconds=5, progress_at=timezone.now() - timedelta(minutes=5)
+    )
+    submitted.refresh_from_db()
+
+    assert submitted.estimated_progress == 99
+
+
+def test_a_fresh_task_shows_progress_from_the_expected_time(submitted):
+    Generation.objects.filter(pk=submitted.pk).update(
+        progress_at=timezone.now() - timedelta(seconds=submitted.eta_seconds / 2)
+    )
+    submitted.refresh_from_db()
+
+    assert submitted.progress_percent == 0
+    assert 45 <= submitted.estimated_progress <= 50
+
+
+# --- webhooks out --------------------------------------------------------------------------
+
+
+def test_with_webhooks_a_submit_carries_a_callback_url_with_a_secret_token(
+    api, generation, settings
+):
+    settings.WAN_WEBHOOKS = True
+    settings.PUBLIC_BASE_URL = "https://studio.example"
+    api.submit_answers = [accepted("abc")]
+
+    pipeline.submit_generation(generation.pk)
+
+    [sent] = api.submits
+    prefix = "https://studio.example/api/webhooks/wan/"
+    assert sent.webhook_url.startswith(prefix)
+    token = sent.webhook_url.removeprefix(prefix).rstrip("/")
+    generation.refresh_from_db()
+    assert generation.webhook_token_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert token not in generation.webhook_token_hash
+
+
+def test_without_webhooks_a_submit_asks_for_no_callback(api, generation):
+    api.submit_answers = [accepted("abc")]
+
+    pipeline.submit_generation(generation.pk)
+
+    assert api.submits[0].webhook_url == ""
+    generation.refresh_from_db()
+    assert generation.webhook_token_hash is None
+
+
+def test_against_the_simulator_no_poll_comes_before_its_eta_says_done(
+    sim, picture_host, make_generation, settings, monkeypatch
+):
+    sim.configure(queue_seconds=0.2, process_seconds=1.0)
+    settings.WAN_API_BASE_URL, settings.WAN_API_KEY = sim.base_url, API_KEY
+    settings.WAN_POLL_MIN_SECONDS = 0.05
+    monkeypatch.setattr(pipeline, "reserve_api_request", lambda max_wait: True)
+    client = pipeline.api_client()
+    answers = []  # (when it was asked, what its eta said)
+
+    def task_result(task_id):
+        asked_at = timezone.now()
+        result = wan_api.WanClient.task_result(client, task_id)
+        answers.append((asked_at, result.task.eta_seconds, result.task.status))
+        return result
+
+    monkeypatch.setattr(client, "task_result", task_result)
+    monkeypatch.setattr(pipeline, "api_client", lambda: client)
+    image_url = picture_host.url("/landscape.png")
+    task_id = client.submit(wan_api.SubmitParams(prompt="p", image_url=image_url)).task_id
+    generation = make_generation(status=Status.SUBMITTED, api_task_id=task_id)
+
+    while generation.status in (Status.SUBMITTED, Status.PROCESSING):
+        time.sleep(max(0.0, (generation.due_at - timezone.now()).total_seconds()))
+        pipeline.poll_generation(generation.pk)
+        generation.refresh_from_db()
+        if generation.status == Status.PROCESSING:
+            asked_at, eta, _ = answers[-1]
+            assert generation.due_at >= asked_at + timedelta(seconds=eta)
+
+    assert generation.status == Status.DOWNLOADING
+    assert answers[-1][2] == wan_api.TaskStatus.SUCCEEDED
+    assert all(eta >= 1 for _, eta, status in answers[:-1])

@@ -1,13 +1,14 @@
 """Dispatchers at once (overlapping slices, several clusters) never poll one task twice or post
 one generation twice: each claims the rows it works on, and that is all they share."""
 
+import random
 import time
 
 import pytest
 from django.utils import timezone
 
 from generations import pipeline, wan_api
-from generations.models import Generation, Status
+from generations.models import ApiRateLimit, Generation, Status
 
 from .support.api_stand_ins import accepted, task
 
@@ -128,3 +129,59 @@ def test_a_dispatcher_whose_slice_ends_sends_nothing_more(api, queued):
     pipeline.submit_due_generations(until=time.monotonic())
 
     assert api.submits == []
+
+
+def test_overlapping_dispatchers_take_an_api_slot_only_for_what_they_post(api, queued, monkeypatch):
+    """The claim comes before the slot: a dispatcher waiting for its slot while another one
+    sends the same row must not have spent a slot on it."""
+    slots = []
+
+    def reserve(max_wait):
+        slots.append(1)
+        api.let_meanwhile_run()  # the other dispatcher runs while this one waits
+        return True
+
+    monkeypatch.setattr(pipeline, "reserve_api_request", reserve)
+    api.meanwhile = pipeline.submit_due_generations
+
+    pipeline.submit_due_generations()
+
+    assert sorted(api.submits) == sorted(queued)
+    assert len(slots) == len(api.submits)
+
+
+class Clock:
+    """time for the limiter: sleeping moves it on, nothing waits."""
+
+    def __init__(self):
+        self.now = 1_000_000.0
+
+    def time(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += max(0.0, seconds)
+
+    def monotonic(self):
+        return self.now
+
+
+def test_the_shared_limiter_never_lets_a_minute_hold_more_than_the_limit(db, settings, monkeypatch):
+    """Three workers ask for slots as fast as they can; each request leaves up to a second
+    after its slot (a busy worker), as the API then counts them."""
+    settings.WAN_API_RATE_PER_MINUTE = 20
+    clock, rng = Clock(), random.Random(7)
+    monkeypatch.setattr(pipeline, "time", clock)
+    arrivals = []
+    for _ in range(200):
+        worker_lag = rng.choice([0.0, 0.3, 1.0])  # the worker was busy before asking
+        clock.now += worker_lag * rng.random() * 0.1
+        assert pipeline.reserve_api_request(max_wait=10)
+        arrivals.append(clock.now + rng.uniform(0.0, 1.0))
+    ApiRateLimit.objects.all().delete()
+
+    arrivals.sort()
+    busiest = max(
+        sum(1 for moment in arrivals if start <= moment < start + 60) for start in arrivals
+    )
+    assert busiest <= 20

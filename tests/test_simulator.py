@@ -15,6 +15,7 @@ import av
 import pytest
 import requests
 
+from wansim.config import SimConfig
 from wansim.render import output_size
 from wansim.tasks import PROCESSING, QUEUED, SUCCEED, Task
 from wansim.testing import poll_until
@@ -477,6 +478,76 @@ def test_webhook_is_retried_while_the_receiver_fails(sim, picture_host):
     assert [call["status_code"] for call in sim.stats()["webhooks"]][:2] == [503, 503]
 
 
+def hooked(picture_host, prompt="a lighthouse at dusk"):
+    return body(picture_host, prompt=prompt, extra={"webhook": {"url": picture_host.url("/hook")}})
+
+
+def test_a_dropped_webhook_is_never_sent(sim, picture_host):
+    task_id = run_task(sim, hooked(picture_host, "[sim:hookdrop]"))[-1]["task"]["task_id"]
+    time.sleep(0.3)
+    assert sim.stats()["webhooks"] == []
+    assert sim.stats()["faults"][0] == {**sim.stats()["faults"][0], "fault": "webhook-drop"}
+    assert task_id in sim.stats()["finished_at"]
+
+
+def test_a_duplicated_webhook_comes_twice(sim, picture_host):
+    task_id = run_task(sim, hooked(picture_host, "[sim:hookdup]"))[-1]["task"]["task_id"]
+    events = webhook_events(picture_host, task_id, 2)
+    assert [event["payload"]["task"]["status"] for _, event in events] == [SUCCEED, SUCCEED]
+
+
+def test_a_delayed_webhook_comes_after_the_task_has_ended(sim, picture_host):
+    sim.configure(webhook_fault="delay", webhook_delay=1.0)
+    task_id = run_task(sim, hooked(picture_host))[-1]["task"]["task_id"]
+    assert [post for post in picture_host.posts if task_id in str(post)] == []
+    [(_, event)] = webhook_events(picture_host, task_id, 1)
+    assert event["payload"]["task"]["status"] == SUCCEED
+
+
+def test_an_early_webhook_comes_while_the_task_still_runs_and_none_at_the_end(sim, picture_host):
+    sim.configure(queue_seconds=0.1, process_seconds=1.0)
+    task_id = submit(sim, hooked(picture_host, "[sim:hookearly]")).json()["task_id"]
+    [(_, event)] = webhook_events(picture_host, task_id, 1)
+    assert event["payload"]["task"]["status"] == PROCESSING
+    assert event["payload"]["task"]["progress_percent"] < 100
+    poll_until(sim.base_url, API_KEY, task_id)
+    time.sleep(0.3)
+    assert len(webhook_events(picture_host, task_id, 1)) == 1
+
+
+def test_webhook_fault_setting_is_checked(sim):
+    with pytest.raises(ValueError, match="webhook_fault"):
+        sim.configure(webhook_fault="sometimes")
+
+
+# --- timings -----------------------------------------------------------------------------------
+
+
+def test_default_timings_are_the_hosted_services():
+    config = SimConfig()
+    assert config.queue_seconds + config.process_seconds == 60  # 480p, about a minute
+    assert config.queue_seconds + 2.5 * config.process_seconds == pytest.approx(145.5)
+    assert 0 < config.spread < 0.5
+
+
+def test_each_task_takes_its_own_time_within_the_spread(sim, picture_host):
+    sim.configure(queue_seconds=60, process_seconds=10, spread=0.2)
+    ids = [submit(sim, body(picture_host)).json()["task_id"] for _ in range(8)]
+    times = {sim.tasks.get(task_id).process_seconds for task_id in ids}
+    assert len(times) == 8
+    assert all(8 <= seconds <= 12 for seconds in times)
+
+
+def test_eta_falls_and_progress_rises_while_a_task_runs(sim, picture_host):
+    sim.configure(queue_seconds=0.2, process_seconds=2.0)
+    answers = run_task(sim, body(picture_host))
+    running = [answer["task"] for answer in answers if answer["task"]["status"] != SUCCEED]
+    etas = [task["eta"] for task in running]
+    progress = [task["progress_percent"] for task in running]
+    assert etas == sorted(etas, reverse=True) and etas[0] > etas[-1]
+    assert progress == sorted(progress) and progress[-1] > progress[0]
+
+
 # --- control endpoints -------------------------------------------------------------------------
 
 
@@ -555,6 +626,7 @@ def test_reset_forgets_tasks_and_stats(sim, picture_host):
         "video_downloads": 0,
         "webhooks": [],
         "faults": [],
+        "finished_at": {},
         "task_polls": {},
         "task_downloads": {},
     }

@@ -23,6 +23,13 @@ Faults of a task's polls (task-result answers):
     [sim:novideo]      once succeeded: TASK_STATUS_SUCCEED with an empty `videos` list
     [sim:expired]      once succeeded: a video link that has already expired
 
+Faults of the task's webhook (extra.webhook.url):
+
+    [sim:hookdrop]     no callback at all
+    [sim:hookdup]      the callback is sent twice
+    [sim:hookdelay]    the callback comes webhook_delay seconds after the task ends
+    [sim:hookearly]    the callback comes half-way through processing, and none at the end
+
 Faults of the video link itself:
 
     [sim:cutvideo]     the full Content-Length is announced, half the body is sent
@@ -46,8 +53,18 @@ POLL_FAULTS = ("poll502", "pollcut", "poll404", "pollhang", "oddstatus")
 ANSWER_FAULTS = ("flip",)  # shape every answer, never counted
 SUCCESS_FAULTS = ("novideo", "expired")  # only answers given once the task succeeded
 VIDEO_FAULTS = ("cutvideo", "notmp4", "slowvideo")
+# The marker of each webhook fault, by its name in SimConfig.webhook_fault.
+WEBHOOK_FAULTS = {"hookdrop": "drop", "hookdup": "dup", "hookdelay": "delay", "hookearly": "early"}
 
-_KINDS = SUBMIT_FAULTS + TASK_FAULTS + POLL_FAULTS + ANSWER_FAULTS + SUCCESS_FAULTS + VIDEO_FAULTS
+_KINDS = (
+    SUBMIT_FAULTS
+    + TASK_FAULTS
+    + POLL_FAULTS
+    + ANSWER_FAULTS
+    + SUCCESS_FAULTS
+    + VIDEO_FAULTS
+    + tuple(WEBHOOK_FAULTS)
+)
 _MARKER = re.compile(
     rf"\[sim:(?P<kind>{'|'.join(sorted(_KINDS, key=len, reverse=True))})"
     r"(?:=(?P<reason>[^\]]*))?"

@@ -31,6 +31,7 @@ from .faults import (
     SUBMIT_FAULTS,
     SUCCESS_FAULTS,
     VIDEO_FAULTS,
+    WEBHOOK_FAULTS,
     Fault,
     FaultCounter,
     first_submit_fault,
@@ -113,7 +114,7 @@ class Simulator:
         self.data_dir = Path(self.config.data_dir or self._temp_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._secret = load_secret(self.data_dir)
-        self.tasks = TaskStore(self.data_dir, self._stopping, on_finish=self._send_webhook)
+        self.tasks = TaskStore(self.data_dir, self._stopping, on_finish=self._task_finished)
         self._httpd = _HTTPServer((self.config.host, self.config.port), self)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
@@ -200,6 +201,7 @@ class Simulator:
         if not fail_reason and random.random() < config.fail_rate:
             fail_reason = DEFAULT_FAIL_REASON
         seconds = config.process_seconds * CLARITY_SLOWDOWN[request.clarity]
+        seconds *= random.uniform(1 - config.spread, 1 + config.spread)
         if request.fast_mode:
             seconds /= 2
         if any(fault.kind == "slow" for fault in markers):
@@ -211,8 +213,26 @@ class Simulator:
             fetch_timeout=config.fetch_timeout,
             fail_reason=fail_reason,
         )
+        if request.webhook_url:
+            task.webhook_fault = self._webhook_fault(task, config)
         self.tasks.add(task)
+        if task.webhook_fault == "early":
+            half_way = task.queue_seconds + task.process_seconds / 2
+            timer = threading.Timer(half_way, self._send_webhook, args=(task,))
+            timer.daemon = True
+            timer.start()
         return task
+
+    def _webhook_fault(self, task: Task, config: SimConfig) -> str:
+        marker = first_task_fault(
+            task.request.prompt, task.task_id, tuple(WEBHOOK_FAULTS), self._faults
+        )
+        fault = WEBHOOK_FAULTS[marker.kind] if marker else config.webhook_fault
+        if fault:
+            with self._lock:
+                played = {"task_id": task.task_id, "fault": f"webhook-{fault}", "at": time.time()}
+                self._played.append(played)
+        return fault
 
     def _rate_limit(self, config: SimConfig) -> Reply | None:
         """429 with Retry-After once the submits of the last sliding minute reach the limit."""
@@ -298,10 +318,20 @@ class Simulator:
         video_url = f"http://{host}{signed_video_path(self._secret, task.task_id, expires)}"
         return task.result_body(video_url, config.video_ttl)
 
+    def _task_finished(self, task: Task) -> None:
+        """The real service calls back when a task ends; a webhook fault changes how."""
+        if not task.request.webhook_url or task.webhook_fault in ("drop", "early"):
+            return
+        if task.webhook_fault == "delay" and self._stopping.wait(self.config.webhook_delay):
+            return
+        self._send_webhook(task)
+        if task.webhook_fault == "dup":
+            self._send_webhook(task)
+
     def _send_webhook(self, task: Task) -> None:
         """POST the result to extra.webhook.url, up to 5 tries, as the real service does."""
         url = task.request.webhook_url
-        if not url:
+        if not url or self._stopping.is_set():
             return
         for attempt in range(WEBHOOK_ATTEMPTS):
             if attempt and self._stopping.wait(2 ** (attempt - 1)):  # 1, 2, 4, 8 s between tries
@@ -354,6 +384,7 @@ class Simulator:
                 "task_downloads": dict(self._task_downloads),
             }
         seen["tasks"] = self.tasks.statuses()
+        seen["finished_at"] = self.tasks.finish_times()
         return seen
 
     def configure(self, **overrides) -> SimConfig:

@@ -38,6 +38,7 @@ class Task:
     process_seconds: float  # already scaled for clarity, fast_mode and [sim:slow]
     fetch_timeout: float
     fail_reason: str = ""  # decided at submit ([sim:fail] or fail_rate), played after processing
+    webhook_fault: str = ""  # decided at submit: "", "drop", "dup", "delay" or "early"
     task_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     seed: int = -1
     status: str = QUEUED
@@ -155,6 +156,15 @@ class TaskStore:
     def statuses(self) -> dict[str, str]:
         with self._lock:
             return {task_id: task.status for task_id, task in self._tasks.items()}
+
+    def finish_times(self) -> dict[str, float]:
+        """When each finished task ended (unix time): "done at the API", for a benchmark."""
+        with self._lock:
+            return {
+                task_id: task.finished_at
+                for task_id, task in self._tasks.items()
+                if task.finished_at
+            }
 
     def clear(self) -> None:
         with self._lock:

@@ -268,6 +268,11 @@ WAN_API_RATE_PER_MINUTE = env_int("WAN_API_RATE_PER_MINUTE", 20)
 WAN_SUBMIT_MAX_TRIES = env_int("WAN_SUBMIT_MAX_TRIES", 8)
 WAN_POLL_MIN_SECONDS = env_float("WAN_POLL_MIN_SECONDS", 3.0)
 WAN_POLL_MAX_SECONDS = env_float("WAN_POLL_MAX_SECONDS", 30.0)
+# How long a 480p task usually takes (720p 2.5x, fast_mode half): the first poll waits for it.
+WAN_TASK_SECONDS = env_float("WAN_TASK_SECONDS", 60.0)
+# When the API can reach the studio at PUBLIC_BASE_URL: each submit asks for a callback, which
+# makes its task due for a poll at once; polling then only backs it up, at a slower pace.
+WAN_WEBHOOKS = env_bool("WAN_WEBHOOKS", False)
 WAN_MAX_VIDEO_BYTES = env_int("WAN_MAX_VIDEO_BYTES", 1024 * 1024 * 1024)
 
 # What one video costs, per clarity and with fast mode; a JSON object in the environment.

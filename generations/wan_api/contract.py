@@ -63,13 +63,15 @@ class SubmitParams:
     flow_shift: float = 5.0
     enable_safety_checker: bool = True
     fast_mode: bool = False
+    # extra.webhook.url: where the API POSTs the task's result when it ends ("" for none).
+    webhook_url: str = ""
 
 
 # The API's defaults, as the form shows them.
 DEFAULTS = {
     field.name: field.default
     for field in fields(SubmitParams)
-    if field.default is not MISSING and field.name != "loras"
+    if field.default is not MISSING and field.name not in ("loras", "webhook_url")
 }
 
 
@@ -93,6 +95,7 @@ def validate_params(params: SubmitParams) -> dict[str, list[str]]:
         ("flow_shift", range_error(params.flow_shift, FLOW_SHIFT_RANGE)),
         ("enable_safety_checker", bool_error(params.enable_safety_checker)),
         ("fast_mode", bool_error(params.fast_mode)),
+        ("webhook_url", webhook_url_error(params.webhook_url)),
     ]
     errors: dict[str, list[str]] = {}
     for name, message in found:
@@ -120,6 +123,8 @@ def build_submit_body(params: SubmitParams) -> dict:
     }
     if params.loras:
         body["loras"] = [{"path": lora.path, "scale": float(lora.scale)} for lora in params.loras]
+    if params.webhook_url:
+        body["extra"] = {"webhook": {"url": params.webhook_url}}
     return body
 
 
@@ -152,6 +157,12 @@ def text_error(value, *, required) -> str | None:
     if len(value) > PROMPT_MAX_CHARS:
         return f"At most {PROMPT_MAX_CHARS} characters (it has {len(value)})."
     return None
+
+
+def webhook_url_error(value) -> str | None:
+    if value == "" or is_web_url(value):
+        return None
+    return "Enter an http(s) URL, or nothing for no webhook."
 
 
 def bool_error(value) -> str | None:

@@ -14,6 +14,9 @@ BASELINE = {
     "rate_limit_per_minute": 0,
     "fetch_timeout": 5.0,
     "hang_seconds": 60.0,
+    "spread": 0.0,
+    "webhook_fault": "",
+    "webhook_delay": 0.5,
 }
 MISSING = object()  # a field left out of the body
 
