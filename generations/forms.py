@@ -19,6 +19,7 @@ from .models import (
     LoraPreset,
     PromptPreset,
     SourceImage,
+    Status,
     SubmitKey,
 )
 
@@ -141,12 +142,22 @@ class GenerationForm(forms.Form):
         widget=forms.HiddenInput,
     )  # fmt: skip
 
+    # An extension (generations/shots.py): the clip it continues and the frame it starts from.
+    parent = forms.ModelChoiceField(
+        queryset=Generation.objects.none(), required=False, widget=forms.HiddenInput
+    )
+    parent_frame_index = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    parent_frame_time = forms.FloatField(required=False, min_value=0, widget=forms.HiddenInput)
+
     LORA_ROWS = wan_api.MAX_LORAS
 
     def __init__(self, *args, user=None, submission_key=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
         self.lora_presets = list(LoraPreset.objects.filter(is_active=True))
+        if user is not None:
+            parents = Generation.objects.visible_to(user).filter(status=Status.SUCCEEDED)
+            self.fields["parent"].queryset = parents
         if submission_key is not None and self.is_bound:
             self.data = self.data.copy()
             self.data["submission_key"] = submission_key
@@ -268,6 +279,8 @@ class GenerationForm(forms.Form):
         data["source"] = source
         if source is not None:
             self.pick_size(data, source)
+        if data.get("parent") and data.get("parent_frame_index") is None:
+            self.add_error("parent_frame_index", "Say which frame of the parent this continues.")
         if data.get("lora_scales") and not data.get("loras"):
             self.add_error("lora_scales", "Add a LoRA first: these scales apply to the first one.")
         self.check_against_contract(data)
@@ -402,6 +415,9 @@ class GenerationForm(forms.Form):
             estimated_cost=data["estimated_cost"],
             batch=batch,
             batch_lora_scale=item["lora_scale"],
+            parent=data.get("parent"),
+            parent_frame_index=data.get("parent_frame_index") if data.get("parent") else None,
+            parent_frame_time=data.get("parent_frame_time") if data.get("parent") else None,
             **{**parameters, "prompt": item["prompt"], "seed": item["seed"]},
         )
         GenerationLora.objects.bulk_create(

@@ -111,3 +111,14 @@ def on_worker_start(**kwargs):
         scheduler()
     except Exception:  # a worker must start even if the database does not answer yet
         log.exception("Could not run the schedules at start; the scheduler will")
+
+
+def enqueue_export(sequence_id):
+    """Queue a sequence's export (local rendering, no API call) once its row is committed."""
+    transaction.on_commit(
+        lambda: async_task(
+            "generations.tasks.export_sequence",
+            sequence_id,
+            task_name=f"export-{sequence_id}",
+        )
+    )

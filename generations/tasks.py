@@ -8,7 +8,7 @@ import time
 
 from django.utils import timezone
 
-from . import jobs, pipeline
+from . import jobs, pipeline, sequences
 
 log = logging.getLogger(__name__)
 
@@ -33,3 +33,7 @@ def reconcile():
     repaired = pipeline.reconcile_stuck_generations()
     if repaired:
         log.info("Reconcile repaired %d generation(s)", repaired)
+
+
+def export_sequence(sequence_id):
+    sequences.export(sequence_id)

@@ -31,6 +31,16 @@ from .library import (  # noqa: F401
     random_media_name,
     source_upload_to,
 )
+from .sequence import (  # noqa: F401
+    EXPORTING_STATUSES,
+    SEQUENCE_SIZES,
+    ExportStatus,
+    Fit,
+    Sequence,
+    SequenceClip,
+    SequenceQuerySet,
+    Transition,
+)
 from .team import (  # noqa: F401
     ApiToken,
     Budget,

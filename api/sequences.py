@@ -1,0 +1,179 @@
+"""The JSON API of shots and sequences: extend a clip, build an edit, export it.
+
+An extension is a paid generation made by the same form and submit as `POST /api/generations/`
+(budgets, fairness, Idempotency-Key). A sequence and its export are local work: no API money.
+"""
+
+import json
+
+from django.db.models import prefetch_related_objects
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404
+from django.views.decorators.http import require_http_methods, require_POST
+
+from api.auth import api_login_required
+from api.views import (
+    IDEMPOTENCY_HEADER,
+    LORAS,
+    bounded_limit,
+    forbidden,
+    form_errors,
+    generation_json,
+)
+from generations import sequences as sequence_export
+from generations import shots
+from generations.forms import GenerationForm
+from generations.models import Generation, Sequence, Status
+from generations.sequences import SequenceForm
+
+# One clip from one frame: the fields that would make a batch, or name another picture, are
+# not an extension's to set.
+NOT_FOR_AN_EXTENSION = (
+    "image",
+    "source_image",
+    "one_prompt_per_line",
+    "seed_count",
+    "lora_scales",
+    "save_preset_as",
+)
+
+
+def request_data(request):
+    """A JSON object body, or the form fields of a form-encoded or multipart one."""
+    if request.content_type == "application/json":
+        try:
+            data = json.loads(request.body or b"{}")
+        except ValueError:
+            return None
+        return data if isinstance(data, dict) else None
+    return request.POST.dict()
+
+
+def bad_body():
+    return JsonResponse({"errors": {"__all__": ["Send a JSON object or form fields."]}}, 400)
+
+
+@api_login_required
+@require_POST
+def extend(request, pk):
+    """201 with the new generation, continuing pk from `frame` ("last" or seconds)."""
+    user = request.user
+    if not user.has_perms(["generations.view_generation", "generations.add_generation"]):
+        return forbidden()
+    parent = get_object_or_404(Generation.objects.visible_to(user), pk=pk)
+    data = request_data(request)
+    if data is None:
+        return bad_body()
+    refused = {
+        field: ["An extension makes one generation from the parent's frame; leave this out."]
+        for field in NOT_FOR_AN_EXTENSION
+        if field in data
+    }
+    if refused:
+        return JsonResponse({"errors": refused}, status=400)
+    if isinstance(data.get("loras"), list):
+        data["loras"] = json.dumps(data["loras"])
+    if parent.status != Status.SUCCEEDED or not parent.video:
+        message = f"Generation #{parent.pk} has no finished video to continue."
+        return JsonResponse({"errors": {"generation": [message]}}, status=400)
+    try:
+        index, seconds = shots.parse_frame(data.get("frame"))
+        picked = shots.take_frame(parent, index=index, seconds=seconds)
+        picture = shots.store_frame(parent, picked, user)
+    except shots.FrameError as error:
+        return JsonResponse({"errors": {"frame": [str(error)]}}, status=400)
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    form = GenerationForm(
+        shots.extension_data(parent, picture, picked, data), user=user, submission_key=key
+    )
+    if not form.is_valid() or (submission := form.save(owner=user)) is None:
+        errors = form_errors(form)
+        if key is not None and "submission_key" in errors:
+            errors[IDEMPOTENCY_HEADER] = errors.pop("submission_key")
+        return JsonResponse({"errors": errors}, status=400)
+    if not submission.generations:
+        message = "This key was used for a submit whose generation has since been deleted."
+        return JsonResponse({"errors": {IDEMPOTENCY_HEADER: [message]}}, status=409)
+    made = submission.generations[0]
+    prefetch_related_objects([made], "owner", LORAS)
+    return JsonResponse(generation_json(request, made), status=200 if submission.is_repeat else 201)
+
+
+def sequence_json(request, sequence):
+    def absolute(url):
+        return request.build_absolute_uri(url)
+
+    return {
+        "id": sequence.pk,
+        "owner": sequence.owner.get_username(),
+        "title": sequence.title,
+        "status": sequence.status,
+        "progress_percent": sequence.progress_percent,
+        "failure_reason": sequence.failure_reason,
+        "clarity": sequence.clarity,
+        "orientation": sequence.orientation,
+        "fit": sequence.fit,
+        "double_frame_rate": sequence.double_frame_rate,
+        "width": sequence.size[0],
+        "height": sequence.size[1],
+        "duration": sequence.video_duration,
+        "frames": sequence.video_frames,
+        "video_url": absolute(sequence.get_video_url()) if sequence.video else None,
+        "poster_url": absolute(sequence.get_poster_url()) if sequence.poster else None,
+        "video_bytes": sequence.video_bytes,
+        "video_sha256": sequence.video_sha256 or None,
+        "clips": [clip.as_item() for clip in sequence.clips.all()],
+        "created_at": sequence.created_at.isoformat(),
+        "finished_at": sequence.finished_at.isoformat() if sequence.finished_at else None,
+    }
+
+
+def visible_sequences(user):
+    return Sequence.objects.visible_to(user).select_related("owner").prefetch_related("clips")
+
+
+@api_login_required
+@require_http_methods(["GET", "POST"])
+def sequences(request):
+    user = request.user
+    if not user.has_perm("generations.view_generation"):
+        return forbidden()
+    if request.method == "GET":
+        rows = visible_sequences(user)[: bounded_limit(request.GET.get("limit"))]
+        return JsonResponse({"results": [sequence_json(request, row) for row in rows]})
+    if not user.has_perm("generations.add_generation"):
+        return forbidden()
+    data = request_data(request)
+    if data is None:
+        return bad_body()
+    form = SequenceForm(data, user=user)
+    if not form.is_valid():
+        return JsonResponse({"errors": form_errors(form)}, status=400)
+    made = form.save(owner=user)
+    return JsonResponse(sequence_json(request, visible_sequences(user).get(pk=made.pk)), status=201)
+
+
+@api_login_required
+@require_http_methods(["GET"])
+def sequence(request, pk):
+    if not request.user.has_perm("generations.view_generation"):
+        return forbidden()
+    row = get_object_or_404(visible_sequences(request.user), pk=pk)
+    return JsonResponse(sequence_json(request, row))
+
+
+@api_login_required
+@require_POST
+def export(request, pk):
+    """202 once the export is queued (or already waiting or rendering): poll the sequence."""
+    user = request.user
+    if not user.has_perm("generations.view_generation"):
+        return forbidden()
+    row = get_object_or_404(visible_sequences(user), pk=pk)
+    if not row.may_edit(user):
+        return forbidden()
+    try:
+        sequence_export.start_export(row)
+    except sequence_export.ExportError as error:
+        return JsonResponse({"errors": {"clips": [str(error)]}}, status=400)
+    return JsonResponse(sequence_json(request, row), status=202)
