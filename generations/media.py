@@ -1,13 +1,23 @@
-"""Pictures in, videos out: re-encoding uploads and probing results with PyAV."""
+"""Pictures in, videos out: re-encoding uploads, probing results, tagging each video with its
+parameters and making small thumbnails of stored pictures, with PyAV and Pillow."""
 
 import hashlib
 import io
+import json
+import logging
 import math
+import os
+import posixpath
+import tempfile
 import warnings
 from dataclasses import dataclass
 
 import av
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from PIL import ExifTags, Image, PngImagePlugin
+
+log = logging.getLogger(__name__)
 
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")  # Pillow's names of the only readers we use
 MIN_SIDE = 256
@@ -263,3 +273,181 @@ def poster_jpeg(path, at_seconds=1.0):
     out = io.BytesIO()
     chosen.to_image().save(out, format="JPEG", quality=85)
     return out.getvalue()
+
+
+# --- the parameters every stored video carries -----------------------------------------------
+
+# A JSON object in the MP4's `comment` tag says how the video was made, so a file that left the
+# studio can still be made again (dropped on the Studio form, it fills every field).
+PARAMETERS_TAG = "comment"
+PARAMETERS_MARK = "wanstudio"  # the key that tells our JSON from any other comment; its value:
+PARAMETERS_VERSION = 1  # the layout's version
+PARAMETERS_MAX_CHARS = 64_000  # two prompts of 2,000 characters and three LoRAs fit many times
+# Never let FFmpeg guess the format of a file: a playlist or a concat list it was offered would
+# make it open other files or URLs.
+MP4_FORMAT = "mp4"
+FASTSTART = {"movflags": "+faststart"}  # the moov atom first: a player starts before the end
+
+
+def video_parameters(generation):
+    """Everything that made this video, by the API's names: what the MP4's tag carries."""
+    return {
+        PARAMETERS_MARK: PARAMETERS_VERSION,
+        "generation": generation.pk,
+        "prompt": generation.prompt,
+        "negative_prompt": generation.negative_prompt,
+        "width": generation.width,
+        "height": generation.height,
+        "seed": generation.seed,
+        "reported_seed": generation.reported_seed,
+        "steps": generation.steps,
+        "guidance_scale": generation.guidance_scale,
+        "flow_shift": generation.flow_shift,
+        "loras": [{"path": lora.path, "scale": lora.scale} for lora in generation.loras.all()],
+        "fast_mode": generation.fast_mode,
+        "enable_safety_checker": generation.enable_safety_checker,
+    }
+
+
+@dataclass(frozen=True)
+class TaggedFile:
+    size: int
+    sha256: str
+    tagged: bool  # False: the file could not be remuxed and was left as it was
+
+
+def tag_parameters(path, generation):
+    """Rewrite the MP4 at path so its `comment` tag carries the generation's parameters.
+
+    Packets are copied, never re-encoded, and the result starts with its moov atom. The file
+    at path is replaced only once the tagged copy is complete; a file PyAV cannot remux is left
+    as it was (a paid video is never lost to its tag). Returns the size and sha256 of the file
+    now at path: what to store as video_bytes and video_sha256.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    with tempfile.NamedTemporaryFile(suffix=".mp4", dir=folder, delete=False) as temporary:
+        tagged_path = temporary.name
+    try:
+        write_tagged(path, tagged_path, video_parameters(generation))
+        os.replace(tagged_path, path)
+        tagged = True
+    except VideoError as error:
+        log.warning("Video of #%s stored without its parameters: %s", generation.pk, error)
+        tagged = False
+    finally:
+        if os.path.exists(tagged_path):
+            os.unlink(tagged_path)
+    return TaggedFile(os.path.getsize(path), file_sha256(path), tagged)
+
+
+def write_tagged(source, target_path, parameters):
+    """Copy the MP4 source (a path or a binary file) to target_path, its streams untouched and
+    parameters as JSON in its `comment` tag; raises VideoError if source cannot be remuxed."""
+    comment = json.dumps(parameters, ensure_ascii=False, separators=(",", ":"))
+    try:
+        with (
+            av.open(as_av_source(source), format=MP4_FORMAT) as original,
+            av.open(str(target_path), "w", format=MP4_FORMAT, options=FASTSTART) as tagged,
+        ):
+            copies = {
+                stream.index: tagged.add_stream_from_template(stream)
+                for stream in original.streams
+                if stream.type in ("video", "audio")
+            }
+            if not copies:
+                raise VideoError("the file has no video stream")
+            tagged.metadata.update(without_muxer_tags(original.metadata))
+            tagged.metadata[PARAMETERS_TAG] = comment
+            for packet in original.demux(*(original.streams[index] for index in copies)):
+                if packet.dts is None:  # the demuxer's flush packet: nothing to copy
+                    continue
+                packet.stream = copies[packet.stream.index]
+                tagged.mux(packet)
+    except av.error.FFmpegError as error:
+        raise VideoError(f"the file could not be remuxed ({error})") from error
+
+
+def without_muxer_tags(metadata):
+    """The container tags worth keeping: the brand and encoder tags are the muxer's to write."""
+    written_by_muxer = {"major_brand", "minor_version", "compatible_brands", "encoder"}
+    return {key: value for key, value in metadata.items() if key not in written_by_muxer}
+
+
+def read_parameters(source):
+    """The parameters an MP4 (a path or a binary file) carries, or None if it carries none of
+    ours. Only the container's header is read. Raises VideoError if source is not an MP4."""
+    try:
+        with av.open(
+            as_av_source(source), format=MP4_FORMAT, metadata_errors="replace"
+        ) as container:
+            comment = container.metadata.get(PARAMETERS_TAG, "")
+    except av.error.FFmpegError as error:
+        raise VideoError(f"the file is not a readable MP4 ({error})") from error
+    if not comment or len(comment) > PARAMETERS_MAX_CHARS:
+        return None
+    try:
+        parameters = json.loads(comment)
+    except ValueError:
+        return None
+    if not isinstance(parameters, dict) or PARAMETERS_MARK not in parameters:
+        return None
+    return parameters
+
+
+def as_av_source(source):
+    """PyAV opens a name as a path (or a URL: never ours to give it) and anything else as a file."""
+    if isinstance(source, (str, os.PathLike)):
+        return os.fspath(source)
+    source.seek(0)
+    return source
+
+
+def file_sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --- small thumbnails of stored pictures -----------------------------------------------------
+
+THUMBNAIL_LONG_SIDE = 360
+THUMBNAIL_QUALITY = 75
+THUMBNAIL_SOURCES = (".jpg", ".jpeg", ".png", ".webp")  # what the studio stores as pictures
+
+
+def thumbnail_name(picture_name):
+    """Where the thumbnail of a stored picture lives: beside it, named after it and its size.
+    A stored picture never changes under its name, so its thumbnail never goes stale."""
+    stem, _ = posixpath.splitext(picture_name)
+    return f"{stem}.thumb{THUMBNAIL_LONG_SIDE}.webp"
+
+
+def thumbnail_webp(picture_file):
+    """A WebP of the picture, THUMBNAIL_LONG_SIDE pixels on its long side (never enlarged)."""
+    try:
+        with Image.open(picture_file, formats=list(ACCEPTED_FORMATS)) as picture:
+            if is_jpeg(picture):
+                picture.draft("RGB", (THUMBNAIL_LONG_SIDE, THUMBNAIL_LONG_SIDE))
+            picture.thumbnail((THUMBNAIL_LONG_SIDE, THUMBNAIL_LONG_SIDE))
+            small = flatten_to_rgb(picture)
+    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as error:
+        raise PictureError(NOT_A_PICTURE) from error
+    out = io.BytesIO()
+    small.save(out, format="WEBP", quality=THUMBNAIL_QUALITY)
+    return out.getvalue()
+
+
+def stored_thumbnail(picture_name):
+    """The name of the stored picture's thumbnail, made and stored the first time it is asked
+    for. Raises PictureError if the picture cannot be read, OSError if it is missing."""
+    name = thumbnail_name(picture_name)
+    if default_storage.exists(name):
+        return name
+    with default_storage.open(picture_name, "rb") as picture:
+        content = thumbnail_webp(picture)
+    saved = default_storage.save(name, ContentFile(content))
+    if saved != name:  # another request made it at the same moment: keep the first
+        default_storage.delete(saved)
+    return name
