@@ -1,6 +1,7 @@
 from django.urls import path
 
-from api import health, views
+from api import health, views, webhooks
+from api import sequences as sequence_views
 
 app_name = "api"
 
@@ -8,4 +9,9 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("api/generations/", views.generations, name="generations"),
     path("api/generations/<int:pk>/", views.generation, name="generation"),
+    path("api/generations/<int:pk>/extend/", sequence_views.extend, name="extend"),
+    path("api/sequences/", sequence_views.sequences, name="sequences"),
+    path("api/sequences/<int:pk>/", sequence_views.sequence, name="sequence"),
+    path("api/sequences/<int:pk>/export/", sequence_views.export, name="sequence-export"),
+    path("api/webhooks/wan/<str:token>/", webhooks.wan_task_result, name="wan-webhook"),
 ]

@@ -21,6 +21,7 @@ def generation_json(request, generation):
         "owner": generation.owner.get_username(),
         "status": generation.status,
         "progress_percent": generation.progress_percent,
+        "progress_estimate": generation.estimated_progress,  # moved on from the last eta
         "eta": generation.eta_seconds,
         "failure_reason": generation.failure_reason,
         "failure_message": str(failures.explain(generation.failure_reason))
@@ -29,6 +30,8 @@ def generation_json(request, generation):
         "api_task_id": generation.api_task_id,
         "seed": generation.reported_seed,
         "source_image": generation.source_image_id,
+        "parent": generation.parent_id,
+        "parent_frame_time": generation.parent_frame_time,
         "parameters": {
             "prompt": generation.prompt,
             "negative_prompt": generation.negative_prompt,

@@ -33,9 +33,12 @@ def parse(argv):
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=4, help="client threads")
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn sync workers")
-    parser.add_argument("--pipeline", type=int, default=500, help="generations through the API")
+    parser.add_argument("--pipeline", type=int, default=100, help="generations through the API")
     parser.add_argument("--time-scale", type=float, default=10.0)
-    parser.add_argument("--rate", type=int, default=6000, help="WAN_API_RATE_PER_MINUTE")
+    parser.add_argument(
+        "--rate", type=int, default=20, help="WAN_API_RATE_PER_MINUTE, in real (uncompressed) time"
+    )
+    parser.add_argument("--webhooks", choices=("on", "off", "both"), default="both")
     parser.add_argument("--clusters", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2, help="Q_WORKERS of each cluster")
     parser.add_argument("--naive-tasks", type=int, default=20)
@@ -127,6 +130,7 @@ def main(argv=None):
             )
             output.append(table(rows, list(rows[0])))
             output.append(pages.LEGEND.format(followed=team.followed))
+            output.append(pages.idle_pages_line(rows))
             output.append(pages.slowest_lines(slowest))
         pages.retire_running_seeds()
         if "pipeline" in sections:
@@ -139,6 +143,7 @@ def main(argv=None):
                 clusters=args.clusters,
                 workers=args.workers,
                 naive_tasks=args.naive_tasks,
+                webhooks=args.webhooks,
             )
             output.append("\n" + pairs("Pipeline, against the simulator", result))
         if "memory" in sections:

@@ -59,7 +59,8 @@ class LoadResult:
 
 def hammer(port, next_request, seconds, concurrency, on_answer=None):
     """GET next_request() from `concurrency` threads for `seconds`; a 2xx (htmx's 286
-    included) counts, and on_answer(request, body) then sees what came back."""
+    included) or a 304 (a conditional request's "nothing new") counts, and
+    on_answer(request, body) then sees what came back."""
     stop_at = time.monotonic() + seconds
     results = [LoadResult() for _ in range(concurrency)]
 
@@ -76,7 +77,7 @@ def hammer(port, next_request, seconds, concurrency, on_answer=None):
                 result.errors[0] += 1
                 connection.close()
                 continue
-            if 200 <= answer.status < 300:
+            if 200 <= answer.status < 300 or answer.status == 304:
                 result.record(time.perf_counter() - started, request.path)
                 if on_answer:
                     on_answer(request, body)

@@ -233,9 +233,27 @@ def dashboard(team, rng):
         yield team.page(rng.choice(team.people), "/")
 
 
-# How often each page comes up in a team's day: the live queue polls while work runs.
+def idle_pulse(team, rng):
+    """An open page asking whether anything moved, when nothing did: each person's last
+    ETag, answered 304."""
+    tags = {}
+    client = Client()
+    for person in team.people:
+        client.force_login(person.user)
+        tags[person.user.pk] = client.get("/pulse/", HTTP_HOST="127.0.0.1")["ETag"]
+    while True:
+        person = rng.choice(team.people)
+        request = team.page(person, "/pulse/")
+        yield Request(
+            request.path, {**request.headers, "If-None-Match": tags[person.user.pk]}, person
+        )
+
+
+# How often each page comes up in a team's day: every open page asks the pulse, and the
+# live queue is read again when it says work moved.
 MIX = [
-    (live_queue, 30),
+    (idle_pulse, 30),
+    (live_queue, 10),
     (gallery_first, 10),
     (gallery_filtered, 10),
     (gallery_next_page, 10),
@@ -274,6 +292,7 @@ KINDS = [
     Kind("JSON detail", json_detail),
     Kind("JSON list, 50 rows", json_list),
     Kind("dashboard", dashboard),
+    Kind("pulse of an idle open page (304)", idle_pulse),
     Kind("a team's mix of all the above", team_mix, leads_on=True),
 ]
 
@@ -345,6 +364,23 @@ def measure(port, team, seconds, floor_seconds, rounds, concurrency):
     rows += [row(kind, results[kind], floors[kind], queries, streams) for kind in KINDS]
     slowest = {kind.name: sorted(results[kind].slowest, reverse=True) for kind in KINDS}
     return rows, slowest
+
+
+# An open page asks the pulse this often while nothing runs (studio/static/js/pulse.js).
+IDLE_PULSE_SECONDS = 2.5
+
+
+def idle_pages_line(rows, pages=50):
+    """What `pages` open, idle pages cost this server: their pulse requests a second over the
+    rate it answers them."""
+    pulse = next(row for row in rows if row["page"].startswith("pulse"))
+    asked = pages / IDLE_PULSE_SECONDS
+    return (
+        f"\n{pages} idle open pages ask {asked:.0f} pulse requests a second (one every "
+        f"{IDLE_PULSE_SECONDS:g} s each, answered 304 after one query): "
+        f"{asked / pulse['req/s']:.1%} of the {pulse['req/s']:.0f} a second this server answers, "
+        f"p95 {pulse['p95 ms']:.0f} ms."
+    )
 
 
 def slowest_lines(slowest):

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -23,16 +23,24 @@ from generations.models import (
 from generations.search import SEARCH_MAX_CHARACTERS, SEARCH_MAX_WORDS, matching
 
 PAGE_SIZE = 24
-# What a card shows (generations/partials/gallery_card.html) and where the next page starts.
+# What a tile shows (studio/partials/gallery_card.html) and where the next page starts.
 CARD_FIELDS = (
     "prompt",
     "status",
     "review_state",
     "video",
     "poster",
+    "width",
+    "height",
+    "video_duration",
     "created_at",
     "owner__username",
     "source_image__image",
+)
+# A tile's LoRA chips: one query for the whole page.
+TILE_LORAS = Prefetch(
+    "loras",
+    queryset=GenerationLora.objects.only("generation_id", "path", "scale").order_by("position"),
 )
 
 # Days a filter may name: a day past these, moved to midnight in the studio's time zone and a
@@ -156,6 +164,7 @@ def page_for(request):
     rows = (
         rows.select_related("owner", "source_image")
         .only(*CARD_FIELDS)
+        .prefetch_related(TILE_LORAS)
         .annotate(
             is_favourite=Exists(Favourite.objects.filter(generation=OuterRef("pk"), user=viewer))
         )
@@ -212,3 +221,14 @@ def parse_cursor(cursor):
         return when.astimezone(UTC), int(pk)
     except (ValueError, OverflowError):  # a month 13, or a moment before year 1 in UTC
         return None
+
+
+def neighbours(generation, viewer):
+    """The finished videos just newer and just older than generation, in the gallery's own
+    order: what the detail page's previous / next open."""
+    finished = Generation.objects.visible_to(viewer).filter(status=Status.SUCCEEDED).only("pk")
+    position = (generation.created_at, generation.pk)
+    return (
+        after_position(finished, position, "oldest").first(),
+        after_position(finished, position, "newest").first(),
+    )

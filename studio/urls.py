@@ -1,6 +1,8 @@
 from django.urls import path
 
-from studio.views import compare, gallery, generation, library, media, review, team
+from studio.views import bulk as file_transfers
+from studio.views import compare, gallery, generation, library, live, media, review, team
+from studio.views import sequences as sequence_pages
 from studio.views import studio as studio_page
 
 app_name = "studio"
@@ -8,7 +10,12 @@ app_name = "studio"
 urlpatterns = [
     path("", studio_page.dashboard, name="dashboard"),
     path("generations/rows/", studio_page.queue, name="queue"),
+    path("pulse/", live.pulse, name="pulse"),
+    path("recent/", studio_page.recent, name="recent"),
+    path("recent/<int:pk>/", studio_page.take, name="take"),
+    path("generations/<int:pk>/settings/", studio_page.settings_of, name="settings"),
     path("gallery/", gallery.gallery_page, name="gallery"),
+    path("gallery/selection/", gallery.bulk, name="gallery-bulk"),
     path("batches/<int:pk>/", gallery.batch_detail, name="batch"),
     path("generations/<int:pk>/", generation.generation_detail, name="detail"),
     path("generations/<int:pk>/favourite/", generation.toggle_favourite, name="favourite"),
@@ -28,6 +35,14 @@ urlpatterns = [
     path("studio/resume/", team.resume, name="resume"),
     path("media/<path:name>", media.media_file, name="media"),
     path("public/source/<str:token>/", media.source_link, name="source-link"),
+    # --- files in and out: thumbnails, the selection as a ZIP, settings from a video ---
+    path("thumbnails/<path:name>", media.thumbnail, name="thumbnail"),
+    path("gallery/download.zip", file_transfers.download_zip, name="download_zip"),
+    path(
+        "studio/settings-from-file/",
+        file_transfers.settings_from_file,
+        name="settings-from-file",
+    ),
     # --- libraries (pictures, LoRA presets, prompt presets) and compare ---
     path("library/", library.library, name="library"),
     path("library/pictures/", library.pictures, name="library-pictures"),
@@ -56,4 +71,14 @@ urlpatterns = [
         name="library-prompt-delete",
     ),
     path("compare/", compare.compare_page, name="compare"),
+    # --- shots and sequences ---
+    path("generations/<int:pk>/extend/", sequence_pages.extend, name="extend"),
+    path("sequences/", sequence_pages.sequence_list, name="sequences"),
+    path("sequences/new/", sequence_pages.new_sequence, name="sequence-new"),
+    path("sequences/<int:pk>/", sequence_pages.sequence_editor, name="sequence"),
+    path("sequences/<int:pk>/add/", sequence_pages.add_to_sequence, name="sequence-add"),
+    path("sequences/<int:pk>/export/", sequence_pages.export_sequence, name="sequence-export"),
+    path("sequences/<int:pk>/progress/", sequence_pages.export_progress, name="sequence-progress"),
+    path("sequences/<int:pk>/video.mp4", sequence_pages.sequence_video, name="sequence-video"),
+    path("sequences/<int:pk>/poster.jpg", sequence_pages.sequence_poster, name="sequence-poster"),
 ]

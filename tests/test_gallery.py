@@ -173,11 +173,11 @@ def test_every_change_shows_on_the_next_page(make_video, member_client, user, re
     second.review(reviewer, ReviewState.APPROVED)
     Favourite.objects.create(user=user, generation=first)
     html = member_client.get("/gallery/").content.decode()
-    assert "review-approved" in html and 'aria-label="Favourite"' in html
+    assert "review-approved" in html and 'class="star on"' in html
 
     Favourite.objects.filter(user=user).delete()
     html = member_client.get("/gallery/").content.decode()
-    assert 'aria-label="Favourite"' not in html and "review-approved" in html
+    assert 'class="star on"' not in html and "review-approved" in html
 
 
 def test_a_card_links_to_its_page_and_video_and_names_its_review(
@@ -207,8 +207,8 @@ def test_a_card_shows_each_viewer_their_own_favourites(
 ):
     shared = make_video()
     Favourite.objects.create(user=user, generation=shared)
-    assert 'aria-label="Favourite"' in member_client.get("/gallery/").content.decode()
-    assert 'aria-label="Favourite"' not in client_for(other_user).get("/gallery/").content.decode()
+    assert 'class="star on"' in member_client.get("/gallery/").content.decode()
+    assert 'class="star on"' not in client_for(other_user).get("/gallery/").content.decode()
 
 
 @pytest.mark.live  # runs in the PostgreSQL pass of `make test`
@@ -236,8 +236,8 @@ def test_each_viewer_sees_their_own_flagged_work_and_favourites(
     page = client_for(other_user).get("/gallery/")
     assert shown(client_for(admin_user).get("/gallery/")) == [flagged.pk, plain.pk]
     assert shown(page) == [plain.pk]  # flagged work of others is not theirs to see
-    assert 'aria-label="Favourite"' in page.content.decode()  # their favourite, not the owner's
-    assert 'aria-label="Favourite"' not in member_client.get("/gallery/").content.decode()
+    assert 'class="star on"' in page.content.decode()  # their favourite, not the owner's
+    assert 'class="star on"' not in member_client.get("/gallery/").content.decode()
 
 
 def test_a_flag_hides_a_video_from_the_team_on_their_very_next_page(
@@ -263,10 +263,10 @@ def test_what_names_the_viewer_is_never_shared_with_another(
 
 def test_whoever_changes_something_sees_it_on_their_next_page(make_video, member_client):
     mine = make_video()
-    assert 'aria-label="Favourite"' not in member_client.get("/gallery/").content.decode()
+    assert 'class="star on"' not in member_client.get("/gallery/").content.decode()
 
     member_client.post(f"/generations/{mine.pk}/favourite/", HTTP_HX_REQUEST="true")
-    assert 'aria-label="Favourite"' in member_client.get("/gallery/").content.decode()
+    assert 'class="star on"' in member_client.get("/gallery/").content.decode()
     assert shown(member_client.get("/gallery/?favourites=on")) == [mine.pk]
 
 

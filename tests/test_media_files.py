@@ -248,7 +248,8 @@ def test_a_reviewer_sees_a_flagged_video_on_every_page(
     assert browser.get(f"/generations/{flagged.pk}/").status_code == 200
     assert browser.get(f"/review/{flagged.pk}/").status_code == 200
     assert flagged.pk in [row.pk for row in browser.get("/gallery/").context["rows"]]
-    assert f'data-id="{flagged.pk}"' in browser.get("/generations/rows/").content.decode()
+    team_queue = browser.get("/generations/rows/?scope=team").content.decode()
+    assert f'data-id="{flagged.pk}"' in team_queue
     api = api_client_for(reviewer).get(f"/api/generations/{flagged.pk}/")
     assert api.json()["review_state"] == "flagged"
 

@@ -50,24 +50,37 @@ def test_log_in_upload_submit_and_watch_it_play(studio, tmp_path):
 
         page.get_by_label("Source picture").set_input_files(str(picture))
         page.get_by_label("Prompt", exact=True).fill("boats rocking gently in the harbour")
-        page.get_by_role("button", name="Generate video").click()
-        page.wait_for_url("**/generations/*/")
-        url_after_submit = page.url
-        page.screenshot(path=SCREENSHOTS / "detail-in-progress.png", full_page=True)
-
-        # Updated in place by htmx: no reload, the same document throughout.
         page.evaluate("window.__sameDocument = true")
-        page.wait_for_selector(".status-succeeded", timeout=120_000)
-        assert page.evaluate("window.__sameDocument") is True
-        assert page.url == url_after_submit
+        page.get_by_role("button", name="Generate video").click()
+        take = page.locator("#recent-list .take").first
+        take.wait_for()
+        page.screenshot(path=SCREENSHOTS / "studio-take-in-progress.png", full_page=True)
 
-        video = page.locator("video#player")
-        wait_for_js(page, "document.querySelector('video#player').readyState >= 1")
-        duration = video.evaluate("element => element.duration")
+        # The take follows its own progress in place, then plays: no reload, same page.
+        take_id = take.get_attribute("data-id")
+        page.wait_for_selector(f"#take-{take_id} video", timeout=120_000)
+        assert page.evaluate("window.__sameDocument") is True
+        assert page.url == studio.base_url + "/"
+        player = f"document.querySelector('#take-{take_id} video')"
+        page.evaluate(f"{player}.muted = true; {player}.play()")
+        wait_for_js(page, f"{player}.currentTime > 0.5")
+        duration = page.evaluate(f"{player}.duration")
         assert duration == pytest.approx(5.06, abs=0.2)
-        video.evaluate("element => { element.muted = true; return element.play(); }")
-        wait_for_js(page, "document.querySelector('video#player').currentTime > 0.5")
-        page.screenshot(path=SCREENSHOTS / "detail-succeeded.png", full_page=True)
+        page.screenshot(path=SCREENSHOTS / "studio-take-playing.png", full_page=True)
+
+
+def test_a_studio_page_opened_while_nothing_ran_learns_of_work_started_elsewhere(studio):
+    with logged_in_page(studio) as page:
+        page.goto(studio.base_url + "/")
+        page.evaluate("window.__sameDocument = true")
+        made = studio.create("started from the JSON API", picture_bytes(640, 480))  # as maya
+
+        made_id = made["id"]
+        page.locator(f'#recent-list [data-id="{made_id}"]').wait_for(timeout=10_000)
+        page.locator(f'#queue [data-id="{made_id}"]').wait_for(timeout=10_000)
+        studio.wait_for_terminal([made["id"]])
+        wait_until(lambda: page.title().startswith("(1) "), 15, "the title counter")
+        assert page.evaluate("window.__sameDocument") is True
 
 
 def drop_picture(page, content, name="drop.jpg"):
@@ -97,6 +110,8 @@ def test_drop_submit_with_two_loras_and_watch_it_finish(page, studio):
     page.get_by_label("LoRA 2 scale").fill("1.5")
     page.screenshot(path=SCREENSHOTS / "studio-form-filled.png", full_page=True)
     page.get_by_role("button", name="Generate video").click()
+    page.locator("#submit-note", has_text="is queued").wait_for()
+    page.locator("#recent-list .take").first.locator(".take-caption a").click()
     page.wait_for_url("**/generations/*/")
 
     page.evaluate("window.__sameDocument = true")
@@ -137,10 +152,13 @@ def test_reuse_settings_prefills_every_field(page, studio):
     page.get_by_label("Steps").fill("20")
     page.get_by_label("Fast mode").select_option("true")
     page.get_by_role("button", name="Generate video").click()
-    page.wait_for_url("**/generations/*/")
+    page.locator("#submit-note", has_text="is queued").wait_for()
 
-    page.get_by_role("link", name="Reuse settings").click()
-    page.wait_for_url("**/?reuse=*")
+    page.goto(studio.base_url + "/")  # a fresh form: random seed, nothing typed
+    assert page.get_by_label("Prompt", exact=True).input_value() == ""
+    page.locator("#recent-list .take").first.get_by_role("button", name="Reuse").click()
+    page.locator("#submit-note", has_text="are in the form").wait_for()
+    assert page.url == studio.base_url + "/"  # filled in place, no page load
 
     assert page.locator("#picture-preview").is_visible()
     assert page.get_by_label("Prompt", exact=True).input_value() == "a tall waterfall"
@@ -148,7 +166,7 @@ def test_reuse_settings_prefills_every_field(page, studio):
     assert page.get_by_label("Clarity").input_value() == "720p"
     assert page.get_by_label("Orientation").input_value() == "portrait"
     assert page.get_by_label("LoRA 1 path").input_value() == "Owner/Mist"
-    assert page.get_by_label("LoRA 1 scale").input_value() == "2.0"
+    assert float(page.get_by_label("LoRA 1 scale").input_value()) == 2.0
     assert page.locator("#id_seed").input_value() == "31337"
     assert not page.get_by_label("Random each time").is_checked()
     assert page.get_by_label("Steps").input_value() == "20"
@@ -168,6 +186,11 @@ def test_batch_of_two_prompts_by_two_seeds_makes_four(page, studio):
     assert page.locator("#batch-size").inner_text() == "4"
     assert page.locator("#cost-estimate").inner_text() == "0.80"
     page.get_by_role("button", name="Generate video").click()
+    page.locator("#submit-note", has_text="A batch of 4").wait_for()
+    assert page.locator("#recent-list .take").count() >= 4
+    batch = page.locator("#queue .batch-entry").first
+    batch.locator("summary").click()
+    batch.get_by_role("link", name="Open the batch grid").click()
     page.wait_for_url("**/batches/*/")
 
     assert page.locator(".batch-grid tbody tr").count() == 2
@@ -183,9 +206,9 @@ def test_gallery_search_and_filters(page, studio):
     assert page.locator(".card-tile").count() >= 5
     page.screenshot(path=SCREENSHOTS / "gallery.png", full_page=True)
 
-    page.get_by_label("Search prompts").fill("dunes wind")
-    page.get_by_role("button", name="Apply").click()
-    page.wait_for_url("**q=dunes+wind**")
+    page.get_by_label("Search prompts").fill("dunes wind")  # no button: it applies as typed
+    page.wait_for_url("**q=dunes*wind**")
+    page.wait_for_function("document.querySelectorAll('#gallery .card-tile').length <= 2")
     captions = page.locator(".tile-caption").all_inner_texts()
     assert captions and all("wind over the dunes" in caption for caption in captions)
 
@@ -199,17 +222,39 @@ def test_a_favourite_shows_in_the_gallery_the_moment_it_is_made(page, studio):
     """Every page reads fresh: the star is on the very next gallery page."""
     page.goto(studio.base_url + "/gallery/")
     card = page.locator(".card-tile").first
-    assert card.get_by_label("Favourite").count() == 0
-    card.locator(".tile-link").click()
+    assert card.locator(".star.on").count() == 0
+    page.goto(studio.base_url + card.get_attribute("data-detail"))  # its page, not the viewer
     page.get_by_role("button", name="Add to favourites").click()
     page.get_by_role("button", name="★ Favourite").wait_for()
     page.goto(studio.base_url + "/gallery/")
-    assert page.locator(".card-tile").first.get_by_label("Favourite").count() == 1
+    assert page.locator(".card-tile").first.locator(".star.on").count() == 1
     page.screenshot(path=SCREENSHOTS / "gallery-favourite.png")
     page.get_by_label("Favourites only").check()
-    page.get_by_role("button", name="Apply").click()
     page.wait_for_url("**favourites=on**")
-    assert page.locator(".card-tile").count() == 1
+    page.wait_for_function("document.querySelectorAll('#gallery .card-tile').length === 1")
+
+
+def test_the_viewer_goes_through_the_gallery_by_keys_and_its_place_is_in_the_url(page, studio):
+    page.goto(studio.base_url + "/gallery/")
+    tiles = page.locator("#gallery .card-tile[data-video]")
+    first, second = (tiles.nth(n).get_attribute("data-id") for n in (0, 1))
+
+    tiles.nth(0).locator(".tile-link").click()
+    page.wait_for_url(f"**view={first}")
+    wait_for_js(page, "document.getElementById('viewer-video').readyState >= 1")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_url(f"**view={second}")
+    page.keyboard.press("f")  # favourite the one on view
+    tiles.nth(1).locator(".star.on").wait_for()
+    page.screenshot(path=SCREENSHOTS / "gallery-viewer.png")
+    page.keyboard.press("Escape")
+    # (location.href: Playwright's page.url can miss a history.back() within one document)
+    wait_until(lambda: "view=" not in page.evaluate("location.href"), 10, "the viewer to close")
+    assert page.locator("#viewer").is_hidden()
+
+    page.goto(studio.base_url + f"/gallery/?view={second}")  # a shared link opens the viewer
+    assert page.locator("#viewer").is_visible()
+    assert page.locator("#viewer-title").inner_text() == f"#{second}"
 
 
 def test_retry_from_the_live_queue_sends_the_generation_again(page, studio):

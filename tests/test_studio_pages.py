@@ -59,21 +59,13 @@ def test_detail_partial_stops_polling_once_terminal(member_client, make_generati
     assert response.status_code == 286
 
 
-def test_queue_keeps_polling_while_work_is_in_flight(member_client, make_generation):
-    make_generation()
-
-    response = member_client.get("/generations/rows/", HTTP_HX_REQUEST="true")
-
-    assert 'hx-trigger="every 2s, visibilitychange from:document"' in response.content.decode()
-
-
-def test_queue_stops_asking_once_nothing_is_in_flight(member_client, make_generation):
+def test_queue_is_read_again_whenever_the_pulse_says_work_moved(member_client, make_generation):
     generation = make_generation()
-    generation.cancel()
+    generation.cancel()  # nothing in flight: the panel still listens, for work started elsewhere
 
     response = member_client.get("/generations/rows/", HTTP_HX_REQUEST="true")
 
-    assert 'hx-trigger="visibilitychange from:document"' in response.content.decode()
+    assert 'hx-trigger="pulse from:body' in response.content.decode()
 
 
 def test_cancel_before_submit(member_client, make_generation):
@@ -106,7 +98,7 @@ def test_needs_attention_offers_submit_again_with_the_warning(member_client, mak
 
 
 def queue_html(browser):
-    return browser.get("/generations/rows/", HTTP_HX_REQUEST="true").content.decode()
+    return browser.get("/generations/rows/?scope=team", HTTP_HX_REQUEST="true").content.decode()
 
 
 def test_queue_buttons_post_the_one_form_of_the_queue_to_their_own_address(
@@ -203,9 +195,10 @@ def fill_the_studio(make_generation, user, other_user):
     return fill
 
 
-@pytest.mark.parametrize("path", ["/", "/generations/rows/"])
+# The studio page's queue shows the person's own work; the panel's "Team" shows everyone's.
+@pytest.mark.parametrize("path, rows", [("/", 25), ("/generations/rows/?scope=team", 50)])
 def test_the_dashboard_and_its_queue_read_as_many_queries_for_fifty_rows_as_for_one(
-    member_client, fill_the_studio, django_assert_num_queries, path
+    member_client, fill_the_studio, django_assert_num_queries, path, rows
 ):
     fill_the_studio(1)
     with CaptureQueriesContext(connection) as one_row:
@@ -214,7 +207,7 @@ def test_the_dashboard_and_its_queue_read_as_many_queries_for_fifty_rows_as_for_
     fill_the_studio(49)
     with django_assert_num_queries(len(one_row)):
         response = member_client.get(path)
-    assert response.content.decode().count('class="row"') == 50
+    assert response.content.decode().count('class="row"') == rows
 
 
 def test_the_live_queue_holds_what_is_in_flight_or_waiting_and_what_landed_lately(

@@ -4,12 +4,15 @@ A Generation row is the job record. Transitions are compare-and-set UPDATEs, so 
 workers (or a redelivered job) can never both move a row out of the same state.
 """
 
+import hashlib
+
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 
+from .. import media
 from .ledger import LedgerEntry
 from .library import LoraPreset, SourceImage
 
@@ -128,6 +131,20 @@ class GenerationQuerySet(models.QuerySet):
     def due_for_poll(self, now):
         return self.filter(status__in=POLLED_STATUSES, due_at__lte=now)
 
+    def poll_now_for_webhook(self, token):
+        """A callback came with this token: its generation, if in flight, is due for a poll now.
+        Nothing else changes (the body is not trusted). One indexed UPDATE; False for a token
+        no generation holds."""
+        in_flight = Q(status__in=POLLED_STATUSES)
+        due_now = Case(When(in_flight, then=Value(timezone.now())), default=F("due_at"))
+        rows = self.filter(webhook_token_hash=webhook_token_hash(token))
+        return rows.update(due_at=due_now) == 1
+
+
+def webhook_token_hash(token):
+    """Only the hash is stored: a database read does not yield working callback URLs."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
 
 class Generation(models.Model):
     owner = models.ForeignKey(
@@ -158,6 +175,12 @@ class Generation(models.Model):
     api_task_id = models.CharField(max_length=128, unique=True, null=True, blank=True)
     progress_percent = models.PositiveSmallIntegerField(null=True, blank=True)
     eta_seconds = models.PositiveIntegerField(null=True, blank=True)
+    # When progress_percent and eta_seconds were true: the start of the estimate between polls.
+    progress_at = models.DateTimeField(null=True, blank=True)
+    # sha256 of the secret in this task's webhook URL (None without webhooks). Indexed, not
+    # unique: random tokens do not collide, and a unique column would make SQLite rebuild the
+    # table (and drop the prompt search triggers of 0011).
+    webhook_token_hash = models.CharField(max_length=64, null=True, blank=True, db_index=True)
     failure_reason = models.TextField(blank=True)
     reported_seed = models.BigIntegerField(null=True, blank=True)
     submit_attempts = models.PositiveIntegerField(default=0)
@@ -192,6 +215,13 @@ class Generation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    # An extension continues its parent from one of its frames (shots.py reads the chain).
+    parent = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="extensions"
+    )
+    parent_frame_index = models.PositiveIntegerField(null=True, blank=True)
+    parent_frame_time = models.FloatField(null=True, blank=True)
 
     objects = GenerationQuerySet.as_manager()
 
@@ -233,6 +263,18 @@ class Generation(models.Model):
         return "720p" if max(self.width, self.height) == 1280 else "480p"
 
     @property
+    def estimated_progress(self):
+        """progress_percent now, between polls: the last answer's, moved on toward 100 at the
+        pace its eta gave; never 100 before the API says done."""
+        if self.status not in POLLED_STATUSES or self.progress_at is None:
+            return self.progress_percent
+        if self.progress_percent is None or not self.eta_seconds:
+            return self.progress_percent
+        elapsed = (timezone.now() - self.progress_at).total_seconds()
+        share = min(1.0, max(0.0, elapsed / self.eta_seconds))
+        return min(99, int(self.progress_percent + (100 - self.progress_percent) * share))
+
+    @property
     def review_label(self):
         # get_review_state_display() rebuilds the choices on each call: once per gallery card.
         return ReviewState(self.review_state).label
@@ -253,17 +295,31 @@ class Generation(models.Model):
         self.refresh_from_db()
         return moved
 
-    def claim_for_submit(self):
-        """queued → submitting, committed before any POST is sent, and only once due."""
+    def claim_for_submit(self, webhook_token_hash=None):
+        """queued → submitting, committed before any POST is sent, and only once due; with the
+        hash of the token its webhook URL will carry, so a callback can never come too soon."""
         return self._move(
             [Status.QUEUED],
             Status.SUBMITTING,
             only_if=Q(due_at__lte=timezone.now()),
             submit_attempts=F("submit_attempts") + 1,
+            webhook_token_hash=webhook_token_hash,
         )
 
-    def mark_submitted(self, task_id, first_poll_at):
-        """The API accepted (and billed) task_id: the ledger entry lands with the task id."""
+    def release_submit_claim(self, why):
+        """submitting → queued before anything was sent (no API slot came in time)."""
+        return self._move(
+            [Status.SUBMITTING],
+            Status.QUEUED,
+            note=why,
+            only_if=Q(api_task_id__isnull=True),
+            submit_attempts=F("submit_attempts") - 1,
+            webhook_token_hash=None,
+        )
+
+    def mark_submitted(self, task_id, first_poll_at, expected_seconds=None):
+        """The API accepted (and billed) task_id: the ledger entry lands with the task id.
+        expected_seconds, how long such a task usually takes, is the eta until the API gives one."""
         with transaction.atomic():
             moved = self._move(
                 [Status.SUBMITTING],
@@ -273,6 +329,9 @@ class Generation(models.Model):
                 due_at=first_poll_at,
                 failure_reason="",
                 poll_failures=0,
+                progress_percent=None if expected_seconds is None else 0,
+                eta_seconds=None if expected_seconds is None else round(expected_seconds),
+                progress_at=timezone.now(),
             )
             if moved:
                 LedgerEntry.charge(self)
@@ -302,6 +361,7 @@ class Generation(models.Model):
         fields = dict(
             progress_percent=progress_percent,
             eta_seconds=eta_seconds,
+            progress_at=timezone.now(),
             due_at=next_poll_at,
             poll_attempts=F("poll_attempts") + 1,
             poll_failures=0,
@@ -369,6 +429,8 @@ class Generation(models.Model):
     def delete_with_files(self):
         """Delete the row, and its stored video and poster once that is committed."""
         names = [name for name in (self.video.name, self.poster.name) if name]
+        if self.poster.name:  # the tiles' small copy, made beside it on first request
+            names.append(media.thumbnail_name(self.poster.name))
         storage = self.video.storage
         self.delete()
         transaction.on_commit(lambda: [storage.delete(name) for name in names])
@@ -413,6 +475,12 @@ class Generation(models.Model):
             finished_at=None,
         )
 
+    @property
+    def thumbnail_url(self):
+        """The poster's small copy for tiles ("" without a poster), made by the media view on
+        its first request. Written out like get_video_url; stored names need no quoting."""
+        return f"{get_script_prefix()}thumbnails/{self.poster.name}" if self.poster else ""
+
 
 class Favourite(models.Model):
     user = models.ForeignKey(
@@ -428,6 +496,16 @@ class Favourite(models.Model):
 
     def __str__(self):
         return f"{self.user} ♥ {self.generation_id}"
+
+    @classmethod
+    def add_all(cls, user, generations):
+        """Favourite every one of generations (a queryset); returns how many were new."""
+        before = cls.objects.filter(user=user).count()
+        cls.objects.bulk_create(
+            [cls(user=user, generation=generation) for generation in generations.only("pk")],
+            ignore_conflicts=True,
+        )
+        return cls.objects.filter(user=user).count() - before
 
     @classmethod
     def toggle(cls, user, generation):

@@ -1,6 +1,7 @@
 """Template tags for pieces every page shows."""
 
 from django import template
+from django.utils import timezone
 
 from generations import failures
 from generations.models import Status
@@ -31,3 +32,27 @@ def failure(generation):
     if not generation.failure_reason or generation.status in FAILURE_IS_HISTORY:
         return None
     return failures.explain(generation.failure_reason)
+
+
+@register.filter
+def aspect(generation):
+    """The CSS class that gives a tile the video's own shape before anything has loaded."""
+    return "portrait" if generation.height > generation.width else "landscape"
+
+
+@register.filter
+def lora_name(path):
+    """A LoRA chip's short name: the last part of "Owner/Name" or of a URL."""
+    return path.rstrip("/").rsplit("/", 1)[-1][:24]
+
+
+@register.inclusion_tag("studio/partials/progress.html")
+def progress_bar(generation):
+    """A running generation's progress: the API's last answer moved on by its eta, and the
+    seconds the eta still gives, from which the page keeps moving the bar between polls."""
+    shown = generation.estimated_progress or 0
+    seconds_left = None
+    if generation.eta_seconds and generation.progress_at and shown < 99:
+        elapsed = (timezone.now() - generation.progress_at).total_seconds()
+        seconds_left = max(1, round(generation.eta_seconds - elapsed))
+    return {"generation": generation, "shown": shown, "seconds_left": seconds_left}

@@ -7,9 +7,11 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
+from generations import shots
 from generations.jobs import enqueue_submit
 from generations.models import Favourite
 from lib.file_responses import stored_file_response
+from studio import gallery
 from studio.access import can_view, owned_generation, visible_generation
 
 
@@ -17,8 +19,13 @@ from studio.access import can_view, owned_generation, visible_generation
 def generation_detail(request, pk):
     generation = visible_generation(request, pk)
     template = "studio/partials/detail_body.html" if request.htmx else "studio/detail.html"
+    newer, older = gallery.neighbours(generation, request.user)
+    has_shot = generation.parent_id or generation.extensions.exists()
     context = {
         "generation": generation,
+        "newer": newer,
+        "older": older,
+        "shot": shots.shot_of(generation, request.user) if has_shot else [],
         "is_favourite": Favourite.objects.filter(user=request.user, generation=generation).exists(),
         "can_manage": generation.owner_id == request.user.pk
         or request.user.has_perm("generations.change_generation"),
@@ -36,7 +43,8 @@ def toggle_favourite(request, pk):
     is_favourite = Favourite.toggle(request.user, generation)
     if request.htmx:
         context = {"generation": generation, "is_favourite": is_favourite}
-        return render(request, "studio/partials/favourite_button.html", context)
+        look = "star" if request.POST.get("look") == "star" else "button"
+        return render(request, f"studio/partials/favourite_{look}.html", context)
     return redirect(generation)
 
 

@@ -1,8 +1,10 @@
 // The "New generation" form: picture by drop, paste or picker with a preview; counters;
-// presets; the dice; and the batch size and cost, kept in step as the person types.
-document.addEventListener("DOMContentLoaded", () => {
-  const form = document.getElementById("generation-form");
-  if (!form) return;
+// presets; the dice; and the batch size and cost, kept in step as the person types. The form
+// comes back in place with its errors after a refused submit, so it is set up on each arrival.
+window.wanstudio = window.wanstudio || {};
+const setUpComposer = (form) => {
+  if (form.dataset.ready) return;
+  form.dataset.ready = "1";
   const $ = (id) => document.getElementById(id);
 
   // --- the picture -------------------------------------------------------------------
@@ -55,9 +57,7 @@ document.addEventListener("DOMContentLoaded", () => {
     event.preventDefault();
     useFiles(event.dataTransfer.files);
   });
-  document.addEventListener("paste", (event) => {
-    if (event.clipboardData?.files?.length) useFiles(event.clipboardData.files);
-  });
+  form.pasteFiles = useFiles;
   form.querySelectorAll('.pick input[type="radio"]').forEach((radio) =>
     radio.addEventListener("change", () => {
       input.value = "";
@@ -143,4 +143,47 @@ document.addEventListener("DOMContentLoaded", () => {
   form.addEventListener("change", updateCost);
   updateSizeHint();
   updateCost();
+
+  // Another take's settings, as /generations/<id>/settings/ gives them: every field set,
+  // LoRA rows not named emptied, and the picture shown as the one to use.
+  window.wanstudio.fillForm = ({ fields, picture }) => {
+    form.querySelectorAll('[name^="lora_"]').forEach((field) => { field.value = ""; });
+    for (const [name, value] of Object.entries(fields)) {
+      if (name === "source_image") continue;
+      const field = form.elements.namedItem(name);
+      if (!field || field instanceof RadioNodeList) continue;
+      if (field.type === "checkbox") field.checked = Boolean(value);
+      else field.value = value === null ? "" : String(value);
+    }
+    if (picture) {
+      form.querySelectorAll('input[type="radio"][name="source_image"]').forEach((radio) => {
+        radio.checked = false;
+      });
+      $("picked-source").innerHTML = "";
+      const hidden = document.createElement("input");
+      Object.assign(hidden, { type: "hidden", name: "source_image", value: picture.id });
+      $("picked-source").appendChild(hidden);
+      input.value = "";
+      preview.src = picture.url;
+      preview.hidden = false;
+      $("dropzone-text").textContent = `Using ${picture.label}. Drop, paste or choose another to replace it.`;
+    }
+    syncSeed();
+    form.querySelectorAll("textarea").forEach((area) => area.dispatchEvent(new Event("input")));
+    updateSizeHint();
+    updateCost();
+  };
+};
+
+document.addEventListener("paste", (event) => {
+  const form = document.getElementById("generation-form");
+  if (form?.pasteFiles && event.clipboardData?.files?.length) form.pasteFiles(event.clipboardData.files);
+});
+htmx.onLoad((root) => {
+  const form = root.id === "generation-form" ? root : root.querySelector?.("#generation-form");
+  if (form) setUpComposer(form);
+});
+document.addEventListener("DOMContentLoaded", () => {
+  const form = document.getElementById("generation-form");
+  if (form) setUpComposer(form);
 });
