@@ -128,3 +128,31 @@ def ledger(months=12):
         month.total += row["spent"] or Decimal("0")
         month.videos += row["videos"]
     return list(by_month.values())
+
+
+def monthly_spend_by_person(now=None):
+    """{person's pk: spend} for everyone who spent or holds something this month, counted as
+    monthly_spend counts one person's, in one statement for the whole team."""
+    charged = (
+        LedgerEntry.objects.filter(person=OuterRef("pk"), month=month_of(now or timezone.now()))
+        .values("person")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    held = (
+        Generation.objects.filter(owner=OuterRef("pk"), status__in=HOLDING_STATUSES)
+        .values("owner")
+        .annotate(total=Sum("estimated_cost"))
+        .values("total")
+    )
+    rows = get_user_model().objects.values_list("pk", Subquery(charged), Subquery(held))
+    return {
+        pk: (charged or Decimal("0")) + (held or Decimal("0"))
+        for pk, charged, held in rows
+        if charged or held
+    }
+
+
+def set_monthly_limit(user, limit):
+    """Set this person's monthly budget; None clears it (unlimited)."""
+    Budget.objects.update_or_create(user=user, defaults={"monthly_limit": limit})

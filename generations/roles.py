@@ -54,3 +54,25 @@ def read_permissions(user):
         f"{app_label}.{codename}"
         for app_label, codename in granted.values_list("content_type__app_label", "codename")
     }
+
+
+def role_of(user):
+    """The person's role, read from their groups (prefetched on a list), or None."""
+    names = {group.name for group in user.groups.all()}
+    return next((role for role in (ADMIN, REVIEWER, MEMBER) if role in names), None)
+
+
+def change_role(user, role):
+    """assign_role, and the staff flag follows: only admins (and superusers) keep Django's
+    admin site."""
+    assign_role(user, role)
+    if role != ADMIN and user.is_staff and not user.is_superuser:
+        user.is_staff = False
+        user.save(update_fields=["is_staff"])
+
+
+def set_active(user, active):
+    """Deactivate or reactivate an account; never delete it, so its work and ledger stay.
+    An inactive person's sessions and API token stop working on their next request."""
+    user.is_active = active
+    user.save(update_fields=["is_active"])

@@ -2,8 +2,10 @@
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth.forms import PasswordChangeForm, UserCreationForm
+from django.db import transaction
 
-from generations import media, wan_api
+from generations import costs, media, roles, wan_api
 from generations.models import LoraPreset, PromptPreset, SourceImage
 
 
@@ -82,3 +84,117 @@ class PromptPresetForm(forms.ModelForm):
         if error:
             raise forms.ValidationError(error)
         return text
+
+
+# --- people: the team page (roles, budgets) and a person's own password ----------------------
+
+# Django's help for these validators is an HTML list; a field's hint is one line.
+PASSWORD_RULES = "At least 8 characters, not a common password, not like the username."
+
+ROLE_CHOICES = [
+    (roles.MEMBER, "Member"),
+    (roles.REVIEWER, "Reviewer"),
+    (roles.ADMIN, "Admin"),
+]
+
+
+class PersonForm(UserCreationForm):
+    """A new person: username, password twice (Django's validators) and a role."""
+
+    role = forms.ChoiceField(choices=ROLE_CHOICES, initial=roles.MEMBER)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["password1"].help_text = PASSWORD_RULES
+
+    @transaction.atomic
+    def save(self):
+        person = super().save()
+        roles.change_role(person, self.cleaned_data["role"])
+        return person
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=ROLE_CHOICES)
+
+    def __init__(self, *args, person, acting, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.person, self.acting = person, acting
+
+    def clean_role(self):
+        role = self.cleaned_data["role"]
+        if self.person == self.acting and role != roles.ADMIN:
+            raise forms.ValidationError(
+                "You can't take away your own admin role; ask another admin to do it."
+            )
+        return role
+
+    def save(self):
+        roles.change_role(self.person, self.cleaned_data["role"])
+
+    def done_message(self):
+        return f"{self.person}'s role is now {self.cleaned_data['role']}."
+
+
+class BudgetForm(forms.Form):
+    monthly_limit = forms.DecimalField(
+        required=False,
+        min_value=0,
+        max_digits=9,
+        decimal_places=2,
+        help_text="Empty means no limit.",
+    )
+
+    def __init__(self, *args, person, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.person = person
+        self.fields["monthly_limit"].label = f"Monthly budget ({settings.WAN_PRICE_CURRENCY})"
+
+    def save(self):
+        costs.set_monthly_limit(self.person, self.cleaned_data["monthly_limit"])
+
+    def done_message(self):
+        limit = self.cleaned_data["monthly_limit"]
+        if limit is None:
+            return f"{self.person} has no monthly budget now."
+        return f"{self.person}'s monthly budget is now {limit:.2f} {settings.WAN_PRICE_CURRENCY}."
+
+
+class ActiveForm(forms.Form):
+    """Deactivate (active=0) or reactivate (active=1) an account; it is never deleted."""
+
+    active = forms.TypedChoiceField(
+        choices=[("1", "active"), ("0", "inactive")],
+        coerce=lambda value: value == "1",
+        widget=forms.HiddenInput,
+    )
+
+    def __init__(self, *args, person, acting, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.person, self.acting = person, acting
+
+    def clean_active(self):
+        active = self.cleaned_data["active"]
+        if self.person == self.acting and not active:
+            raise forms.ValidationError(
+                "You can't deactivate your own account; ask another admin to do it."
+            )
+        return active
+
+    def save(self):
+        roles.set_active(self.person, self.cleaned_data["active"])
+
+    def done_message(self):
+        if self.cleaned_data["active"]:
+            return f"{self.person} can log in again."
+        return f"{self.person} is deactivated: they can't log in; their videos and spend stay."
+
+
+class PasswordForm(PasswordChangeForm):
+    """A person changes their own password: Django's form, with a one-line hint."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["old_password"].label = "Current password"
+        self.fields["new_password1"].help_text = PASSWORD_RULES
+        self.fields["new_password2"].label = "New password again"

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from studio.views import bulk as file_transfers
-from studio.views import compare, gallery, generation, library, live, media, review, team
+from studio.views import compare, gallery, generation, library, live, media, people, review, team
 from studio.views import sequences as sequence_pages
 from studio.views import studio as studio_page
 
@@ -33,6 +33,11 @@ urlpatterns = [
     path("review/<int:pk>/decide/", review.decide, name="review-decide"),
     path("ledger/", team.ledger, name="ledger"),
     path("studio/resume/", team.resume, name="resume"),
+    # --- the team page: people, roles, budgets ---
+    path("team/", people.team, name="team"),
+    path("team/<int:pk>/role/", people.change_person, {"kind": "role"}, name="team-role"),
+    path("team/<int:pk>/budget/", people.change_person, {"kind": "budget"}, name="team-budget"),
+    path("team/<int:pk>/active/", people.change_person, {"kind": "active"}, name="team-active"),
     path("media/<path:name>", media.media_file, name="media"),
     path("public/source/<str:token>/", media.source_link, name="source-link"),
     # --- files in and out: thumbnails, the selection as a ZIP, settings from a video ---

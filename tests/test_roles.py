@@ -43,6 +43,12 @@ MATRIX = [
     ("review queue", "get", lambda g: "/review/", {REVIEWER, ADMIN}),
     ("review page", "get", lambda g: f"/review/{g.pk}/", {REVIEWER, ADMIN}),
     ("ledger", "get", lambda g: "/ledger/", {ADMIN}),
+    ("team page", "get", lambda g: "/team/", {ADMIN}),
+    ("set a budget", "post", lambda g: f"/team/{g.owner_id}/budget/", {ADMIN}),
+    ("own password", "get", lambda g: "/account/password/", {NO_ROLE, MEMBER, REVIEWER, ADMIN}),
+    ("pulse", "get", lambda g: "/pulse/", {MEMBER, REVIEWER, ADMIN}),
+    ("recent takes", "get", lambda g: "/recent/", {MEMBER, REVIEWER, ADMIN}),
+    ("sequences", "get", lambda g: "/sequences/", {MEMBER, REVIEWER, ADMIN}),
     ("admin site", "get", lambda g: "/admin/generations/generation/", {ADMIN}),
 ]
 
