@@ -358,6 +358,8 @@ def store_video(generation, path, download):
         video_name=video_name,
         poster_name=poster_name,
         duration=info.duration,
+        width=info.width,
+        height=info.height,
         size=tagged.size,
         sha256=tagged.sha256,
     )

@@ -32,6 +32,8 @@ CARD_FIELDS = (
     "poster",
     "width",
     "height",
+    "video_width",
+    "video_height",
     "video_duration",
     "created_at",
     "owner__username",

@@ -178,3 +178,21 @@ def test_the_pulse_is_for_people_who_are_logged_in(client):
 @pytest.mark.parametrize("etag", ['W/"x"', "*garbage*", ""])
 def test_any_if_none_match_is_just_a_miss(member_client, etag):
     assert pulse(member_client, etag).status_code == 200
+
+
+def test_the_detail_page_shows_the_size_delivered_beside_the_size_asked(member_client, finished):
+    Generation.objects.filter(pk=finished.pk).update(video_width=736, video_height=544)
+
+    html = member_client.get(f"/generations/{finished.pk}/").content.decode()
+
+    assert "736×544 delivered" in html and f"{finished.width}×{finished.height} asked" in html
+
+
+def test_a_tile_takes_the_shape_that_was_delivered(member_client, finished):
+    Generation.objects.filter(pk=finished.pk).update(
+        width=832, height=480, video_width=480, video_height=832
+    )
+
+    html = member_client.get("/gallery/").content.decode()
+
+    assert 'class="card-tile is-portrait"' in html

@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 from PIL import Image
 
-from generations import pipeline, wan_api
+from generations import media, pipeline, wan_api
 from generations.models import Generation, Status
 from wansim.render import render_video
 
@@ -274,6 +274,8 @@ def test_download_stores_video_and_poster(api, submitted, media_root):
     assert submitted.video_duration == pytest.approx(5.06, abs=0.2)
     assert (media_root / submitted.video.name).stat().st_size == submitted.video_bytes
     assert (media_root / submitted.poster.name).read_bytes()[:2] == b"\xff\xd8"
+    delivered = media.probe_video(media_root / submitted.video.name)
+    assert (submitted.video_width, submitted.video_height) == (delivered.width, delivered.height)
 
 
 def test_expired_link_goes_back_to_polling_for_a_fresh_one(api, submitted):

@@ -192,6 +192,9 @@ class Generation(models.Model):
     video = models.FileField(blank=True, db_index=True)
     poster = models.FileField(blank=True, db_index=True)
     video_duration = models.FloatField(null=True, blank=True)
+    # What the API delivered: it keeps the picture's aspect, so 832×480 asked can be 736×544.
+    video_width = models.PositiveIntegerField(null=True, blank=True)
+    video_height = models.PositiveIntegerField(null=True, blank=True)
     video_bytes = models.BigIntegerField(null=True, blank=True)
     video_sha256 = models.CharField(max_length=64, blank=True)
 
@@ -398,13 +401,17 @@ class Generation(models.Model):
             poll_failures=F("poll_failures") + 1,
         )
 
-    def mark_succeeded(self, *, video_name, poster_name, duration, size, sha256):
+    def mark_succeeded(
+        self, *, video_name, poster_name, duration, size, sha256, width=None, height=None
+    ):
         return self._move(
             [Status.DOWNLOADING],
             Status.SUCCEEDED,
             video=video_name,
             poster=poster_name,
             video_duration=duration,
+            video_width=width,
+            video_height=height,
             video_bytes=size,
             video_sha256=sha256,
             failure_reason="",

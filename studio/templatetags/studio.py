@@ -37,7 +37,9 @@ def failure(generation):
 @register.filter
 def aspect(generation):
     """The CSS class that gives a tile the video's own shape before anything has loaded."""
-    return "portrait" if generation.height > generation.width else "landscape"
+    width = generation.video_width or generation.width  # what was delivered, else asked
+    height = generation.video_height or generation.height
+    return "portrait" if height > width else "landscape"
 
 
 @register.filter

@@ -33,7 +33,7 @@
     const count = picks().filter((box) => box.checked).length;
     bar.hidden = count === 0;
     $("selected-count").textContent = count;
-    picks().forEach((box) => box.closest(".card-tile")?.classList.toggle("picked", box.checked));
+    picks().forEach((box) => box.closest(".card-tile")?.classList.toggle("selected", box.checked));
   };
   document.addEventListener("change", (event) => {
     if (event.target.matches?.('input[name="ids"][form="selection"]')) showSelection();
