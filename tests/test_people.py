@@ -1,10 +1,12 @@
 """The team page (admins add people, change roles, set budgets, deactivate) and a person's own
 password change."""
 
+import io
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -322,3 +324,11 @@ def test_a_wrong_old_password_is_shown_next_to_the_field(member_client):
 
     assert 'id="id_old_password-error"' in response.content.decode()
     assert can_log_in("maya", PASSWORD)
+
+
+def test_the_first_admin_account_holds_the_admin_role(db, monkeypatch):
+    get_user_model().objects.all().delete()
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a-long-first-password")
+    call_command("ensureadmin", stdout=io.StringIO())
+
+    assert role_of(get_user_model().objects.get(username="admin")) == ADMIN
