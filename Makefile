@@ -30,9 +30,14 @@ run: install
 dev: install
 	$(BIN)/python manage.py runstudio --dev --bind $(BIND)
 
+# axe-core from the npm registry (no CDN): the browser tests check every page's accessibility.
+AXE := var/npm/node_modules/axe-core/axe.min.js
+$(AXE):
+	npm install --prefix var/npm --no-audit --no-fund axe-core@4
+
 # The whole suite on SQLite; then, when DATABASE_URL / REDIS_URL name servers, the tests that
 # run real processes again on PostgreSQL + Redis (each studio gets a fresh database).
-test: install chromium lint
+test: install chromium $(AXE) lint
 	env -u DATABASE_URL -u REDIS_URL $(BIN)/python -m pytest
 	@if [ -n "$$DATABASE_URL$$REDIS_URL" ]; then \
 	  echo "--- again on DATABASE_URL + REDIS_URL: real processes, no browser ---"; \
