@@ -7,8 +7,8 @@ A request that carries a valid token is authenticated by it and exempt from CSRF
 from functools import wraps
 
 from django.contrib.auth.decorators import login_not_required
-from django.http import JsonResponse
 
+from api.errors import NotFound, detail
 from generations.models import ApiToken
 
 TOKEN_PREFIX = "Token "
@@ -33,17 +33,19 @@ class ApiTokenMiddleware:
 
 
 def api_login_required(view):
-    """JSON endpoints answer 401 with a JSON body instead of redirecting to the login page."""
+    """JSON endpoints answer 401 as JSON instead of redirecting to the login page, and a
+    NotFound as a JSON 404 instead of the studio's page."""
 
     @login_not_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if getattr(request, "token_rejected", False):
-            return JsonResponse({"error": "The API token is not valid."}, status=401)
+            return detail(401, "The API token is not valid.")
         if not request.user.is_authenticated:
-            return JsonResponse(
-                {"error": "Log in or send 'Authorization: Token <key>'."}, status=401
-            )
-        return view(request, *args, **kwargs)
+            return detail(401, "Log in or send 'Authorization: Token <key>'.")
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound as missing:
+            return detail(404, missing)
 
     return wrapper

@@ -8,17 +8,18 @@ import json
 
 from django.db.models import prefetch_related_objects
 from django.http import JsonResponse
-from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_http_methods, require_POST
 
+from api import errors
 from api.auth import api_login_required
 from api.views import (
     IDEMPOTENCY_HEADER,
+    KEY_USED_UP,
     LORAS,
     bounded_limit,
-    forbidden,
     form_errors,
     generation_json,
+    submit_errors,
 )
 from generations import sequences as sequence_export
 from generations import shots
@@ -50,7 +51,7 @@ def request_data(request):
 
 
 def bad_body():
-    return JsonResponse({"errors": {"__all__": ["Send a JSON object or form fields."]}}, 400)
+    return errors.invalid({"__all__": ["Send a JSON object or form fields."]})
 
 
 @api_login_required
@@ -59,8 +60,8 @@ def extend(request, pk):
     """201 with the new generation, continuing pk from `frame` ("last" or seconds)."""
     user = request.user
     if not user.has_perms(["generations.view_generation", "generations.add_generation"]):
-        return forbidden()
-    parent = get_object_or_404(Generation.objects.visible_to(user), pk=pk)
+        return errors.forbidden()
+    parent = errors.get_or_404(Generation.objects.visible_to(user), "generation", pk)
     data = request_data(request)
     if data is None:
         return bad_body()
@@ -70,30 +71,26 @@ def extend(request, pk):
         if field in data
     }
     if refused:
-        return JsonResponse({"errors": refused}, status=400)
+        return errors.invalid(refused)
     if isinstance(data.get("loras"), list):
         data["loras"] = json.dumps(data["loras"])
     if parent.status != Status.SUCCEEDED or not parent.video:
         message = f"Generation #{parent.pk} has no finished video to continue."
-        return JsonResponse({"errors": {"generation": [message]}}, status=400)
+        return errors.invalid({"generation": [message]})
     try:
         index, seconds = shots.parse_frame(data.get("frame"))
         picked = shots.take_frame(parent, index=index, seconds=seconds)
         picture = shots.store_frame(parent, picked, user)
     except shots.FrameError as error:
-        return JsonResponse({"errors": {"frame": [str(error)]}}, status=400)
+        return errors.invalid({"frame": [str(error)]})
     key = request.headers.get(IDEMPOTENCY_HEADER)
     form = GenerationForm(
         shots.extension_data(parent, picture, picked, data), user=user, submission_key=key
     )
     if not form.is_valid() or (submission := form.save(owner=user)) is None:
-        errors = form_errors(form)
-        if key is not None and "submission_key" in errors:
-            errors[IDEMPOTENCY_HEADER] = errors.pop("submission_key")
-        return JsonResponse({"errors": errors}, status=400)
+        return errors.invalid(submit_errors(form, key))
     if not submission.generations:
-        message = "This key was used for a submit whose generation has since been deleted."
-        return JsonResponse({"errors": {IDEMPOTENCY_HEADER: [message]}}, status=409)
+        return errors.detail(409, KEY_USED_UP)
     made = submission.generations[0]
     prefetch_related_objects([made], "owner", LORAS)
     return JsonResponse(generation_json(request, made), status=200 if submission.is_repeat else 201)
@@ -137,18 +134,18 @@ def visible_sequences(user):
 def sequences(request):
     user = request.user
     if not user.has_perm("generations.view_generation"):
-        return forbidden()
+        return errors.forbidden()
     if request.method == "GET":
         rows = visible_sequences(user)[: bounded_limit(request.GET.get("limit"))]
         return JsonResponse({"results": [sequence_json(request, row) for row in rows]})
     if not user.has_perm("generations.add_generation"):
-        return forbidden()
+        return errors.forbidden()
     data = request_data(request)
     if data is None:
         return bad_body()
     form = SequenceForm(data, user=user)
     if not form.is_valid():
-        return JsonResponse({"errors": form_errors(form)}, status=400)
+        return errors.invalid(form_errors(form))
     made = form.save(owner=user)
     return JsonResponse(sequence_json(request, visible_sequences(user).get(pk=made.pk)), status=201)
 
@@ -157,8 +154,8 @@ def sequences(request):
 @require_http_methods(["GET"])
 def sequence(request, pk):
     if not request.user.has_perm("generations.view_generation"):
-        return forbidden()
-    row = get_object_or_404(visible_sequences(request.user), pk=pk)
+        return errors.forbidden()
+    row = errors.get_or_404(visible_sequences(request.user), "sequence", pk)
     return JsonResponse(sequence_json(request, row))
 
 
@@ -168,12 +165,12 @@ def export(request, pk):
     """202 once the export is queued (or already waiting or rendering): poll the sequence."""
     user = request.user
     if not user.has_perm("generations.view_generation"):
-        return forbidden()
-    row = get_object_or_404(visible_sequences(user), pk=pk)
+        return errors.forbidden()
+    row = errors.get_or_404(visible_sequences(user), "sequence", pk)
     if not row.may_edit(user):
-        return forbidden()
+        return errors.forbidden()
     try:
         sequence_export.start_export(row)
     except sequence_export.ExportError as error:
-        return JsonResponse({"errors": {"clips": [str(error)]}}, status=400)
+        return errors.invalid({"clips": [str(error)]})
     return JsonResponse(sequence_json(request, row), status=202)

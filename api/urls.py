@@ -2,6 +2,7 @@ from django.urls import path
 
 from api import health, views, webhooks
 from api import sequences as sequence_views
+from api.docs import docs, schema
 
 app_name = "api"
 
@@ -14,4 +15,6 @@ urlpatterns = [
     path("api/sequences/<int:pk>/", sequence_views.sequence, name="sequence"),
     path("api/sequences/<int:pk>/export/", sequence_views.export, name="sequence-export"),
     path("api/webhooks/wan/<str:token>/", webhooks.wan_task_result, name="wan-webhook"),
+    path("api/schema/", schema, name="schema"),
+    path("api/docs/", docs, name="docs"),
 ]

@@ -2,9 +2,9 @@
 
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import JsonResponse
-from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET, require_http_methods
 
+from api import errors
 from api.auth import api_login_required
 from generations import failures
 from generations.forms import GenerationForm
@@ -13,6 +13,10 @@ from generations.models import Generation
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 LIST_LIMIT_DEFAULT = 50
 LIST_LIMIT_MAX = 200
+KEY_USED_UP = (
+    "This Idempotency-Key was used for a submit whose generations have since been deleted; "
+    "send a new key to make new ones."
+)
 
 
 def generation_json(request, generation):
@@ -80,10 +84,10 @@ def for_json(rows):
 @require_http_methods(["GET", "POST"])
 def generations(request):
     if not request.user.has_perm("generations.view_generation"):
-        return forbidden()
+        return errors.forbidden()
     if request.method == "POST":
         if not request.user.has_perm("generations.add_generation"):
-            return forbidden()
+            return errors.forbidden()
         return create_generations(request)
     limit = bounded_limit(request.GET.get("limit"))
     rows = for_json(Generation.objects.visible_to(request.user))[:limit]
@@ -96,13 +100,9 @@ def create_generations(request):
     key = request.headers.get(IDEMPOTENCY_HEADER)
     form = GenerationForm(request.POST, request.FILES, user=request.user, submission_key=key)
     if not form.is_valid() or (submission := form.save(owner=request.user)) is None:
-        errors = form_errors(form)
-        if key is not None and "submission_key" in errors:
-            errors[IDEMPOTENCY_HEADER] = errors.pop("submission_key")
-        return JsonResponse({"errors": errors}, status=400)
+        return errors.invalid(submit_errors(form, key))
     if not submission.generations:
-        message = "This key was used for a submit whose generations have since been deleted."
-        return JsonResponse({"errors": {IDEMPOTENCY_HEADER: [message]}}, status=409)
+        return errors.detail(409, KEY_USED_UP)
     status = 200 if submission.is_repeat else 201
     prefetch_related_objects(submission.generations, "owner", LORAS)
     if submission.batch_id is None:
@@ -118,13 +118,17 @@ def create_generations(request):
 @require_GET
 def generation(request, pk):
     if not request.user.has_perm("generations.view_generation"):
-        return forbidden()
-    row = get_object_or_404(for_json(Generation.objects.visible_to(request.user)), pk=pk)
+        return errors.forbidden()
+    row = errors.get_or_404(for_json(Generation.objects.visible_to(request.user)), "generation", pk)
     return JsonResponse(generation_json(request, row))
 
 
-def forbidden():
-    return JsonResponse({"error": "Your role does not allow this."}, status=403)
+def submit_errors(form, key):
+    """form_errors, a problem with the submit's key named after its header."""
+    problems = form_errors(form)
+    if key is not None and "submission_key" in problems:
+        problems[IDEMPOTENCY_HEADER] = problems.pop("submission_key")
+    return problems
 
 
 def form_errors(form):

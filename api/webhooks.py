@@ -8,10 +8,11 @@ as it always does. A forged token costs one indexed lookup and no API request.
 import re
 
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpResponse, HttpResponseNotFound
+from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from api.errors import detail
 from generations.models import Generation
 
 # secrets.token_urlsafe(32): 43 characters of the URL-safe alphabet.
@@ -24,4 +25,4 @@ TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
 def wan_task_result(request, token):
     if TOKEN_SHAPE.fullmatch(token) and Generation.objects.poll_now_for_webhook(token):
         return HttpResponse(status=204)
-    return HttpResponseNotFound()
+    return detail(404, "No task waits for a callback at this address.")

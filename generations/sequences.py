@@ -198,11 +198,16 @@ class SequenceForm(forms.Form):
 CLIP_FIELDS = ("generation", "in_point", "out_point", "transition", "crossfade_seconds")
 
 
+# The largest id a row can have: a signed 64-bit integer.
+MAX_ROW_ID = 2**63 - 1
+
+
 def whole_number(raw):
     if isinstance(raw, bool):
         return None
     if isinstance(raw, int) or (isinstance(raw, str) and raw.isascii() and raw.isdigit()):
-        return int(raw)
+        number = int(raw)
+        return number if 0 < number <= MAX_ROW_ID else None  # SQLite cannot look up more
     return None
 
 

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from generations.models import Generation, GenerationLora, LoraPreset, Status
+from generations.models import Generation, GenerationLora, LoraPreset, ReviewState, Status
 
 from .support.pictures import jpeg_upload, picture_bytes
 
@@ -151,13 +151,55 @@ def test_list_is_newest_first(api_client, make_generation):
 
 def test_wrong_token_is_401(client, db):
     response = client.get("/api/generations/", HTTP_AUTHORIZATION="Token nope")
-    assert response.status_code == 401
+
+    assert (response.status_code, response.json()) == (
+        401,
+        {"detail": "The API token is not valid."},
+    )
 
 
 def test_no_credentials_is_401_json(client, db):
     response = client.get("/api/generations/")
+
     assert response.status_code == 401
-    assert "error" in response.json()
+    assert response.json() == {"detail": "Log in or send 'Authorization: Token <key>'."}
+
+
+def test_a_role_that_does_not_allow_it_is_403_json(api_client_for, make_user):
+    response = api_client_for(make_user("guest", role=None)).get("/api/generations/")
+
+    assert (response.status_code, response.json()) == (
+        403,
+        {"detail": "Your role does not allow this."},
+    )
+
+
+def test_an_unknown_generation_is_404_json_not_the_studio_page(api_client, db):
+    response = api_client.get("/api/generations/999999/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "There is no generation #999999 that you may see."}
+
+
+def test_someone_elses_hidden_generation_is_the_same_404(api_client_for, other_user, finished):
+    Generation.objects.filter(pk=finished.pk).update(review_state=ReviewState.FLAGGED)
+
+    response = api_client_for(other_user).get(f"/api/generations/{finished.pk}/")
+
+    assert response.json() == {"detail": f"There is no generation #{finished.pk} that you may see."}
+
+
+def test_a_key_whose_generations_were_deleted_is_409_with_a_detail(api_client, source_image):
+    data = {"prompt": "x", "source_image": source_image.pk}
+    api_client.post("/api/generations/", data, HTTP_IDEMPOTENCY_KEY="k-gone")
+    Generation.objects.all().delete()
+
+    response = api_client.post("/api/generations/", data, HTTP_IDEMPOTENCY_KEY="k-gone")
+
+    assert response.status_code == 409
+    assert "Idempotency-Key" in response.json()["detail"]
+    assert set(response.json()) == {"detail"}
 
 
 @pytest.fixture

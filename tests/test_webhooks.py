@@ -3,6 +3,7 @@ nothing else; polling stays the fallback. Then the whole loop in real processes.
 
 import hashlib
 import secrets
+import threading
 from datetime import timedelta
 
 import pytest
@@ -13,8 +14,9 @@ from django.utils import timezone
 from generations import pipeline, wan_api
 from generations.models import Generation, Status
 
-from .live_studio import LiveStudio
+from .live_studio import LiveStudio, wait_until
 from .support.api_stand_ins import ScriptedClient, task
+from .support.faults import hold_write_lock, print_table, stored_video_matches_the_api
 from .support.pictures import picture_bytes
 
 LATER = timedelta(minutes=5)
@@ -85,6 +87,7 @@ def test_a_forged_token_is_not_found_after_one_lookup_and_changes_nothing(
         answer = callbacks(secrets.token_urlsafe(32))
 
     assert answer.status_code == 404
+    assert answer.json() == {"detail": "No task waits for a callback at this address."}
     assert Generation.objects.get(pk=in_flight.pk).due_at == in_flight.due_at
     assert api.polls == []
 
@@ -183,29 +186,66 @@ def done():
 # --- the whole loop: the simulator calls the live studio back -----------------------------
 
 
+TABLE = []
+LATE_BY = 8.0  # seconds a delayed callback comes after the task: past the 6 s fallback poll
+LOCK_SECONDS = 3.0  # within the studio's busy timeout and the simulator's 5 s callback timeout
+
+
 @pytest.fixture(scope="module")
-def studio(tmp_path_factory):
+def studio(tmp_path_factory, request):
     """Webhooks on; a task takes about 2.5 s, so the fallback poll (twice the 3 s expected)
     comes well after any callback."""
     live = LiveStudio(tmp_path_factory.mktemp("webhooks"), WAN_WEBHOOKS="1", WAN_TASK_SECONDS="3")
-    live.start()
-    yield live
-    live.stop()
+    try:
+        live.start()
+        live.configure_simulator(webhook_delay=LATE_BY)
+        yield live
+    finally:
+        live.stop()
+        print_table(
+            request.config,
+            "Webhook fault matrix",
+            TABLE,
+            header=("case", "expected", "outcome", "POSTs", "polls, callbacks (answers)"),
+        )
 
 
 def finish(studio, prompt):
     created = studio.create(prompt, picture_bytes(640, 480))
     finished = studio.wait_for_terminal([created["id"]], timeout=60)[created["id"]]
     assert finished["status"] == "succeeded", finished["failure_reason"]
+    return finished, *api_requests_for(studio, finished)
+
+
+def api_requests_for(studio, finished):
     stats = studio.sim_stats()
     task_id = finished["api_task_id"]
     calls = [call for call in stats["webhooks"] if call["task_id"] == task_id]
     return stats["task_polls"].get(task_id, 0), calls
 
 
+def record(studio, case, prompt, row, polls, calls):
+    """A row of the table: the end state, the API requests made, the video kept."""
+    answers = ",".join(str(call["status_code"]) for call in calls) or "-"
+    kept = stored_video_matches_the_api(studio, row)
+    TABLE.append(
+        (
+            case,
+            "succeeded, 1 POST, video kept",
+            f"{row['status']}, video {'kept' if kept else 'LOST'}",
+            len(studio.posts_for(prompt)),
+            f"{polls} polls, {len(calls)} callbacks ({answers})",
+        )
+    )
+    assert kept
+    assert len(studio.accepted_posts_for(prompt)) == 1
+
+
 @pytest.mark.live
 def test_a_callback_from_the_api_finishes_the_generation_with_one_poll(studio):
-    polls, calls = finish(studio, "a lighthouse, called back")
+    prompt = "a lighthouse, called back"
+    row, polls, calls = finish(studio, prompt)
+    record(studio, "normal callback", prompt, row, polls, calls)
 
     assert polls == 1
     assert [call["status_code"] for call in calls] == [204]
@@ -214,7 +254,9 @@ def test_a_callback_from_the_api_finishes_the_generation_with_one_poll(studio):
 
 @pytest.mark.live
 def test_a_lost_callback_still_finishes_by_the_fallback_poll(studio):
-    polls, calls = finish(studio, "a lighthouse, never called back [sim:hookdrop]")
+    prompt = "a lighthouse, never called back [sim:hookdrop]"
+    row, polls, calls = finish(studio, prompt)
+    record(studio, "lost", prompt, row, polls, calls)
 
     assert calls == []
     assert polls >= 1
@@ -222,7 +264,9 @@ def test_a_lost_callback_still_finishes_by_the_fallback_poll(studio):
 
 @pytest.mark.live
 def test_an_early_callback_is_followed_by_polls_until_done(studio):
-    polls, calls = finish(studio, "a lighthouse, called back too soon [sim:hookearly]")
+    prompt = "a lighthouse, called back too soon [sim:hookearly]"
+    row, polls, calls = finish(studio, prompt)
+    record(studio, "early (before done)", prompt, row, polls, calls)
 
     assert [call["status_code"] for call in calls] == [204]
     assert polls >= 2  # the early one found it running
@@ -231,12 +275,68 @@ def test_an_early_callback_is_followed_by_polls_until_done(studio):
 @pytest.mark.live
 def test_a_duplicated_callback_stores_one_video(studio):
     prompt = "a lighthouse, called back twice [sim:hookdup]"
-    polls, calls = finish(studio, prompt)
+    row, polls, calls = finish(studio, prompt)
+    record(studio, "duplicated", prompt, row, polls, calls)
 
     assert len(calls) == 2
-    assert len(studio.accepted_posts_for(prompt)) == 1
-    task_id = studio.accepted_posts_for(prompt)[0]["task_id"]
-    assert studio.sim_stats()["task_downloads"][task_id] == 1
+    assert studio.sim_stats()["task_downloads"][row["api_task_id"]] == 1
+
+
+@pytest.mark.live
+def test_a_callback_delayed_past_the_fallback_poll_changes_nothing(studio):
+    prompt = "a lighthouse, called back late [sim:hookdelay]"
+    row, polls, calls = finish(studio, prompt)
+    assert calls == []  # the fallback poll finished it first
+
+    wait_until(lambda: api_requests_for(studio, row)[1], LATE_BY + 10, "the late callback")
+    polls, calls = api_requests_for(studio, row)
+    record(studio, "delayed past the fallback poll", prompt, row, polls, calls)
+
+    assert polls == 1
+    assert [call["status_code"] for call in calls] == [204]
+    assert studio.generation(row["id"]) == row
+    assert studio.sim_stats()["task_downloads"][row["api_task_id"]] == 1
+
+
+@pytest.mark.live
+def test_a_replayed_callback_after_success_changes_nothing_and_asks_the_api_nothing(studio):
+    prompt = "a lighthouse, called back, then replayed"
+    row, polls, calls = finish(studio, prompt)
+    requests_before = studio.sim_stats()["polls"]
+
+    replay = requests.post(calls[0]["url"], json=callback_body(), timeout=10)
+
+    polls_after, _ = api_requests_for(studio, row)
+    record(studio, "replay of an old callback after success", prompt, row, polls_after, calls)
+    assert replay.status_code == 204
+    assert studio.generation(row["id"]) == row
+    assert (polls_after, studio.sim_stats()["polls"]) == (polls, requests_before)
+    assert studio.sim_stats()["task_downloads"][row["api_task_id"]] == 1
+
+
+@pytest.mark.live
+def test_callbacks_while_the_database_is_locked_lose_no_video(studio):
+    if studio.postgres:
+        pytest.skip("the write lock is SQLite's")
+    prompt = "a lighthouse, called back twice into a locked database [sim:hookdup]"
+    created = studio.create(prompt, picture_bytes(640, 480))
+    wait_until(lambda: studio.accepted_posts_for(prompt), 20, "the API to accept the task")
+    locked = threading.Event()
+    holder = threading.Thread(
+        target=hold_write_lock, args=(studio.workdir / "studio.sqlite3", LOCK_SECONDS, locked)
+    )
+    holder.start()  # from the accept until after the task ends: both callbacks wait on it
+    locked.wait(10)
+    holder.join()
+
+    row = studio.wait_for_terminal([created["id"]], timeout=60)[created["id"]]
+    assert row["status"] == "succeeded", row["failure_reason"]
+    polls, calls = api_requests_for(studio, row)
+    record(studio, "callbacks while the database is locked", prompt, row, polls, calls)
+
+    assert len(calls) >= 2
+    assert {call["status_code"] for call in calls} == {204}
+    assert studio.sim_stats()["task_downloads"][row["api_task_id"]] == 1
 
 
 @pytest.mark.live
@@ -250,3 +350,4 @@ def test_forged_callbacks_spend_no_api_request(studio):
 
     assert {answer.status_code for answer in answers} == {404}
     assert studio.sim_stats()["polls"] == polls_before
+    TABLE.append(("forged token (20 callbacks)", "404, no poll", "404", 0, "0 polls"))
