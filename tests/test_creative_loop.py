@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from generations.models import Generation, ReviewState, Status
+from generations.models import Favourite, Generation, ReviewState, Status
 
 from .support.pictures import jpeg_upload
 
@@ -196,3 +196,40 @@ def test_a_tile_takes_the_shape_that_was_delivered(member_client, finished):
     html = member_client.get("/gallery/").content.decode()
 
     assert 'class="card-tile is-portrait"' in html
+
+
+# --- actions on a gallery selection -----------------------------------------------------
+
+
+def test_a_selection_becomes_favourites_once_each(member_client, user, make_generation):
+    first, second = make_generation(), make_generation()
+    Favourite.objects.create(user=user, generation=first)
+
+    ids = [first.pk, second.pk]
+    member_client.post("/gallery/selection/", {"action": "favourite", "ids": ids})
+
+    assert set(Favourite.objects.filter(user=user).values_list("generation", flat=True)) == set(ids)
+
+
+def test_deleting_a_selection_asks_first_and_leaves_what_is_not_yours_or_in_flight(
+    member_client, make_generation, other_user
+):
+    mine = make_generation(status=Status.SUCCEEDED)
+    running = make_generation(status=Status.PROCESSING, api_task_id="task-9")
+    theirs = make_generation(other_user, status=Status.SUCCEEDED)
+    ids = [mine.pk, running.pk, theirs.pk]
+
+    asked = member_client.post("/gallery/selection/", {"action": "delete", "ids": ids})
+    assert asked.status_code == 200 and "2 of the selection stay" in asked.content.decode()
+    assert Generation.objects.count() == 3
+
+    member_client.post("/gallery/selection/", {"action": "delete", "ids": ids, "confirm": "yes"})
+    assert set(Generation.objects.values_list("pk", flat=True)) == {running.pk, theirs.pk}
+
+
+@pytest.mark.parametrize("ids", [[], ["x"], ["1e3"], ["9" * 40], [str(n) for n in range(501)]])
+def test_a_selection_that_is_not_one_is_refused_with_a_reason(member_client, ids):
+    response = member_client.post("/gallery/selection/", {"action": "favourite", "ids": ids})
+
+    assert response.status_code == 400
+    assert b"Select between 1 and 500" in response.content
