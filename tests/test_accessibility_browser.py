@@ -125,8 +125,10 @@ class Watched:
             self.problems.append(f"console: {message.text}")
 
     def failed(self, request):
-        # A player that lets go of a video it no longer needs aborts the range request.
-        if request.failure != "net::ERR_ABORTED" or request.resource_type != "media":
+        # Aborted is the browser letting go, not the studio failing: a player dropping a range
+        # request it no longer needs, or the next page starting before the favicon arrived.
+        # A request the studio answers badly shows as a response >= 400 below.
+        if request.failure != "net::ERR_ABORTED":
             self.problems.append(f"failed: {request.method} {request.url} {request.failure}")
 
     def response(self, response):
