@@ -35,10 +35,9 @@ def month_start(now=None):
     return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-def monthly_spend(user, now=None):
-    """What the API billed this person this month (the ledger) plus what their work asked for
-    and not yet billed holds. One statement, so both are read at one moment: a task accepted
-    between two reads would otherwise be counted in neither."""
+def spend_this_month(now=None):
+    """(charged, held) per person as subqueries on the user table: what the API billed them this
+    month (the ledger), and what their work asked for and not yet billed holds."""
     charged = (
         LedgerEntry.objects.filter(person=OuterRef("pk"), month=month_of(now or timezone.now()))
         .values("person")
@@ -51,12 +50,15 @@ def monthly_spend(user, now=None):
         .annotate(total=Sum("estimated_cost"))
         .values("total")
     )
-    totals = (
-        get_user_model()
-        .objects.filter(pk=user.pk)
-        .values(charged=Subquery(charged), held=Subquery(held))
-        .first()
-    ) or {}
+    return Subquery(charged), Subquery(held)
+
+
+def monthly_spend(user, now=None):
+    """What this person spent this month, billed plus held. One statement, so both are read at
+    one moment: a task accepted between two reads would otherwise be counted in neither."""
+    charged, held = spend_this_month(now)
+    totals = get_user_model().objects.filter(pk=user.pk).values(charged=charged, held=held).first()
+    totals = totals or {}
     return (totals.get("charged") or Decimal("0")) + (totals.get("held") or Decimal("0"))
 
 
@@ -133,19 +135,7 @@ def ledger(months=12):
 def monthly_spend_by_person(now=None):
     """{person's pk: spend} for everyone who spent or holds something this month, counted as
     monthly_spend counts one person's, in one statement for the whole team."""
-    charged = (
-        LedgerEntry.objects.filter(person=OuterRef("pk"), month=month_of(now or timezone.now()))
-        .values("person")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
-    held = (
-        Generation.objects.filter(owner=OuterRef("pk"), status__in=HOLDING_STATUSES)
-        .values("owner")
-        .annotate(total=Sum("estimated_cost"))
-        .values("total")
-    )
-    rows = get_user_model().objects.values_list("pk", Subquery(charged), Subquery(held))
+    rows = get_user_model().objects.values_list("pk", *spend_this_month(now))
     return {
         pk: (charged or Decimal("0")) + (held or Decimal("0"))
         for pk, charged, held in rows
