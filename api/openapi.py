@@ -178,7 +178,7 @@ def extension_request():
 
 
 def sequence_request():
-    names = ("title", "transition", "crossfade_seconds", "clarity", "orientation", "fit")
+    names = ("title", "transition", "crossfade_seconds", "clarity", "orientation", "fit", "ending")
     properties = form_properties(SequenceForm, names, {})
     properties["double_frame_rate"] = {
         "type": "boolean",
@@ -259,6 +259,9 @@ def generation_schema():
             "source_image": {"type": "integer"},
             "parent": nullable({"type": "integer", "description": "The clip this extends."}),
             "parent_frame_time": nullable({"type": "number"}),
+            "sequence": nullable(
+                {"type": "integer", "description": "The sequence this video is an export of."}
+            ),
             "parameters": parameters,
             "video_url": nullable(LINK),
             "poster_url": nullable(LINK),
@@ -290,6 +293,7 @@ def sequence_schema():
             "orientation": {"type": "string", "enum": ["landscape", "portrait"]},
             "fit": field_schema(SequenceForm.base_fields["fit"]),
             "double_frame_rate": {"type": "boolean"},
+            "ending": field_schema(SequenceForm.base_fields["ending"]),
             "width": {"type": "integer"},
             "height": {"type": "integer"},
             "duration": nullable({"type": "number", "description": "Seconds, once exported."}),
@@ -299,6 +303,11 @@ def sequence_schema():
             "video_bytes": nullable({"type": "integer"}),
             "video_sha256": nullable(SHA256),
             "clips": {"type": "array", "items": ref("schemas", "Clip")},
+            "exports": {
+                "type": "array",
+                "items": {"type": "integer"},
+                "description": "Each export as a finished generation in the gallery, newest first.",
+            },
             "created_at": TIME,
             "finished_at": nullable(TIME),
         },
@@ -417,6 +426,7 @@ def generation_example(**changes):
         "source_image": 7,
         "parent": None,
         "parent_frame_time": None,
+        "sequence": None,
         "parameters": {**parameters, "prompt": "a lighthouse in a storm", "loras": []},
         "video_url": None,
         "poster_url": None,
@@ -443,6 +453,7 @@ SEQUENCE_EXAMPLE = {
     "orientation": "landscape",
     "fit": "letterbox",
     "double_frame_rate": False,
+    "ending": "once",
     "width": 832,
     "height": 480,
     "duration": 9.9375,
@@ -455,6 +466,7 @@ SEQUENCE_EXAMPLE = {
         {"generation": 41, "in": 0.0, "out": None, "transition": "cut", "crossfade_seconds": 0.0},
         {"generation": 42, "in": 0.5, "out": 4.0, "transition": "cut", "crossfade_seconds": 0.0},
     ],
+    "exports": [57],
     "created_at": "2025-05-01T10:00:00+00:00",
     "finished_at": "2025-05-01T10:01:12+00:00",
 }

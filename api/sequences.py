@@ -6,7 +6,7 @@ An extension is a paid generation made by the same form and submit as `POST /api
 
 import json
 
-from django.db.models import prefetch_related_objects
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import JsonResponse
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -111,6 +111,7 @@ def sequence_json(request, sequence):
         "orientation": sequence.orientation,
         "fit": sequence.fit,
         "double_frame_rate": sequence.double_frame_rate,
+        "ending": sequence.ending,
         "width": sequence.size[0],
         "height": sequence.size[1],
         "duration": sequence.video_duration,
@@ -120,13 +121,23 @@ def sequence_json(request, sequence):
         "video_bytes": sequence.video_bytes,
         "video_sha256": sequence.video_sha256 or None,
         "clips": [clip.as_item() for clip in sequence.clips.all()],
+        # Each export is also a finished generation in the gallery (newest first).
+        "exports": [item.pk for item in sequence.exports.all()],
         "created_at": sequence.created_at.isoformat(),
         "finished_at": sequence.finished_at.isoformat() if sequence.finished_at else None,
     }
 
 
 def visible_sequences(user):
-    return Sequence.objects.visible_to(user).select_related("owner").prefetch_related("clips")
+    exports = Prefetch(
+        "exports",
+        queryset=Generation.objects.visible_to(user)
+        .only("pk", "from_sequence_id")
+        .order_by("-created_at", "-id"),
+    )
+    return (
+        Sequence.objects.visible_to(user).select_related("owner").prefetch_related("clips", exports)
+    )
 
 
 @api_login_required

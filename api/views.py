@@ -36,6 +36,7 @@ def generation_json(request, generation):
         "source_image": generation.source_image_id,
         "parent": generation.parent_id,
         "parent_frame_time": generation.parent_frame_time,
+        "sequence": generation.from_sequence_id,
         "parameters": {
             "prompt": generation.prompt,
             "negative_prompt": generation.negative_prompt,

@@ -24,6 +24,7 @@ from PIL import Image
 from . import media
 from .jobs import enqueue_export
 from .models import (
+    Ending,
     Fit,
     Generation,
     Sequence,
@@ -40,6 +41,10 @@ MAX_CROSSFADE_SECONDS = 2.0
 DEFAULT_CROSSFADE_SECONDS = 0.5
 FPS = 16  # what the API makes; clips are joined frame by frame at this rate
 X264_OPTIONS = {"preset": "veryfast", "crf": "20"}
+# A boomerang's way back is decoded from a near-lossless copy, a key frame every STORE_GROUP
+# frames and no B-frames, so reading it backwards holds one group at a time.
+STORE_GROUP = 16
+STORE_OPTIONS = {"preset": "ultrafast", "crf": "8", "g": str(STORE_GROUP), "bf": "0"}
 # Motion-compensated interpolation when the ffmpeg inside PyAV has it, else frame blending.
 INTERPOLATION = "minterpolate"
 INTERPOLATION_OPTIONS = "fps=32:mi_mode=mci"
@@ -72,6 +77,7 @@ class SequenceForm(forms.Form):
     )
     fit = forms.ChoiceField(choices=Fit.choices, required=False)
     double_frame_rate = forms.BooleanField(required=False)
+    ending = forms.ChoiceField(choices=Ending.choices, required=False)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -184,7 +190,7 @@ class SequenceForm(forms.Form):
             sequence = Sequence(
                 owner=owner, orientation="portrait" if first.height > first.width else "landscape"
             )
-        for field in ("title", "clarity", "orientation", "fit"):
+        for field in ("title", "clarity", "orientation", "fit", "ending"):
             if data.get(field):
                 setattr(sequence, field, data[field])
         if "double_frame_rate" in self.data:
@@ -405,31 +411,86 @@ def pulled(graph):
             return
 
 
+class Mp4Writer:
+    """An H.264 MP4 (yuv420p, +faststart: browsers start playing at once) written one picture
+    at a time."""
+
+    def __init__(self, path, size, fps, options=X264_OPTIONS):
+        self.container = av.open(str(path), "w", format="mp4", options={"movflags": "+faststart"})
+        self.stream = self.container.add_stream("libx264", rate=fps, options=options)
+        self.stream.width, self.stream.height = size
+        self.stream.pix_fmt = "yuv420p"
+        self.written = 0
+
+    def write(self, picture):
+        frame = av.VideoFrame.from_image(picture)
+        frame.pts = self.written
+        self.container.mux(self.stream.encode(frame))
+        self.written += 1
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, trace):
+        try:
+            if kind is None:
+                self.container.mux(self.stream.encode(None))
+        finally:
+            self.container.close()
+
+
 def render(sequence, path, on_progress=lambda percent: None):
-    """Write the sequence's MP4 (H.264, yuv420p, +faststart) to path; returns its frame count."""
+    """Write the sequence's MP4 to path; returns its frame count."""
     plans = plan_of(sequence)
     total = frame_count(plans)
     frames = timeline(plans, sequence.size, sequence.fit)
     fps = FPS
     if sequence.double_frame_rate:
         frames, total, fps = doubled(frames, sequence.size, total), total * 2, FPS * 2
+    if sequence.ending == Ending.BOOMERANG and total > 2:
+        store = Path(path).with_name("forward.mp4")
+        frames, total = boomerang(frames, sequence.size, fps, store), total * 2 - 2
     reported = -1
-    # +faststart moves the index before the frames, so browsers start playing at once.
-    with av.open(str(path), "w", format="mp4", options={"movflags": "+faststart"}) as container:
-        stream = container.add_stream("libx264", rate=fps, options=X264_OPTIONS)
-        stream.width, stream.height = sequence.size
-        stream.pix_fmt = "yuv420p"
-        written = 0
-        for written, picture in enumerate(frames, start=1):
-            frame = av.VideoFrame.from_image(picture)
-            frame.pts = written - 1
-            container.mux(stream.encode(frame))
-            percent = min(99, written * 100 // max(total, 1))
+    with Mp4Writer(path, sequence.size, fps) as output:
+        for picture in frames:
+            output.write(picture)
+            percent = min(99, output.written * 100 // max(total, 1))
             if percent != reported:
                 on_progress(percent)
                 reported = percent
-        container.mux(stream.encode(None))
-    return written
+    return output.written
+
+
+def boomerang(frames, size, fps, store_path):
+    """The frames forward, then backward without repeating either end, so it loops. The way
+    back is read from a copy written on the way out, one group of pictures at a time, so
+    memory stays flat however long the edit is."""
+    with Mp4Writer(store_path, size, fps, options=STORE_OPTIONS) as store:
+        for picture in frames:
+            store.write(picture)
+            yield picture
+    backwards = reversed_frames(store_path, store.written, fps)
+    next(backwards, None)  # the last frame, just shown
+    yield from islice(backwards, store.written - 2)  # down to the second: the first starts the loop
+
+
+def reversed_frames(path, count, fps):
+    """The file's pictures last to first: seek to each group's key frame, decode the group,
+    hand it out reversed."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        start_pts = stream.start_time or 0
+        for first in range((count - 1) // STORE_GROUP * STORE_GROUP, -1, -STORE_GROUP):
+            target = start_pts + int(first / fps / stream.time_base)
+            container.seek(target, stream=stream, backward=True)
+            group = []
+            for frame in container.decode(stream):
+                index = round(float((frame.pts - start_pts) * stream.time_base) * fps)
+                if index >= first + STORE_GROUP:
+                    break
+                if index >= first:
+                    group.append(frame.to_image())
+            yield from reversed(group)
 
 
 def export(sequence_id):
@@ -452,17 +513,20 @@ def export(sequence_id):
 def store_export(sequence, path, frames):
     info = media.probe_video(path)
     poster = media.poster_jpeg(path)
-    with open(path, "rb") as video_file:
-        video_name = default_storage.save(random_media_name("sequences", "mp4"), File(video_file))
-    poster_name = default_storage.save(random_media_name("posters", "jpg"), ContentFile(poster))
+    # The editor's files are replaced by the next export; the gallery item keeps its own copy.
+    files = {}
+    for key, folder in (("video", "sequences"), ("item_video", "videos")):
+        with open(path, "rb") as video_file:
+            files[key] = default_storage.save(random_media_name(folder, "mp4"), File(video_file))
+    for key in ("poster", "item_poster"):
+        files[key] = default_storage.save(random_media_name("posters", "jpg"), ContentFile(poster))
     stored = sequence.mark_exported(
-        video_name=video_name,
-        poster_name=poster_name,
+        files=files,
         duration=info.duration,
         frames=frames,
         size=path.stat().st_size,
         sha256=media.file_sha256(path),
     )
     if not stored:  # deleted or re-queued meanwhile: keep nothing of this run
-        default_storage.delete(video_name)
-        default_storage.delete(poster_name)
+        for name in files.values():
+            default_storage.delete(name)

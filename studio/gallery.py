@@ -38,6 +38,7 @@ CARD_FIELDS = (
     "created_at",
     "owner__username",
     "source_image__image",
+    "from_sequence",
 )
 # A tile's LoRA chips: one query for the whole page.
 TILE_LORAS = Prefetch(
@@ -68,6 +69,11 @@ class GalleryFilters(forms.Form):
     )
     review = forms.ChoiceField(
         required=False, choices=[("", "Any review"), *ReviewState.choices], label="Review"
+    )
+    kind = forms.ChoiceField(
+        required=False,
+        label="Kind",
+        choices=[("", "Clips and sequences"), ("clips", "Clips"), ("sequences", "Sequences")],
     )
     lora = forms.CharField(required=False, label="LoRA")
     since = forms.DateField(
@@ -121,6 +127,8 @@ def filtered(rows, values, viewer):
         rows = matching(rows, values["q"])
     if values.get("review"):
         rows = rows.filter(review_state=values["review"])
+    if values.get("kind"):
+        rows = rows.filter(from_sequence__isnull=values["kind"] == "clips")
     if values.get("lora"):
         rows = rows.filter(
             Exists(GenerationLora.objects.filter(generation=OuterRef("pk"), path=values["lora"]))

@@ -2,13 +2,21 @@
 
 import json
 import os
+import re
 import threading
 import time
 
 import pytest
 
 from generations import sequences
-from generations.models import ExportStatus, Generation, ReviewState, Sequence, Status
+from generations.models import (
+    ExportStatus,
+    Generation,
+    LedgerEntry,
+    ReviewState,
+    Sequence,
+    Status,
+)
 
 from .support.clips import decoded_frames, frame_at, stored_clip
 
@@ -265,6 +273,7 @@ def test_create_read_and_export_by_the_api(
         ({"clips": [{"generation": "PARENT", "in": 1, "out": 0.5}]}, "clips"),
         ({"clips": [{"generation": "PARENT"}], "clarity": "4k"}, "clarity"),
         ({"clips": [{"generation": "PARENT"}], "transition": "wipe"}, "transition"),
+        ({"clips": [{"generation": "PARENT"}], "ending": "backwards"}, "ending"),
     ],
 )
 def test_bad_input_is_a_400_naming_the_field(api_client, parent, body, field):
@@ -295,6 +304,98 @@ def test_only_its_owner_exports_a_sequence(api_client_for, other_user, parent, u
     response = api_client_for(other_user).post(f"/api/sequences/{sequence.pk}/export/")
 
     assert response.status_code == 403
+
+
+# --- the export in the gallery -------------------------------------------------------------------
+
+
+def test_an_export_is_a_finished_video_in_the_gallery(member_client, user, parent, media_root):
+    sequence = make_sequence(user, [{"generation": parent.pk}], title="Harbour cut")
+    exported(sequence, media_root)
+
+    item = Generation.objects.get(from_sequence=sequence)
+    assert (item.status, item.owner, item.prompt) == (Status.SUCCEEDED, user, "Harbour cut")
+    assert item.video_sha256 == sequence.video_sha256
+    assert (media_root / item.video.name).read_bytes() == (
+        media_root / sequence.video.name
+    ).read_bytes()
+    assert not LedgerEntry.objects.exists()  # local work: nothing charged
+
+    sequences_only = member_client.get("/gallery/?kind=sequences")
+    clips_only = member_client.get("/gallery/?kind=clips")
+    assert gallery_ids(sequences_only) == [item.pk]
+    assert b">Sequence</span>" in sequences_only.content
+    assert gallery_ids(clips_only) == [parent.pk]
+    detail = member_client.get(item.get_absolute_url())
+    assert b"Open the edit" in detail.content and b"Reuse settings" not in detail.content
+
+
+def test_an_export_can_be_favourited_reviewed_and_compared(
+    member_client, reviewer_client, user, parent, media_root
+):
+    sequence = make_sequence(user, [{"generation": parent.pk}])
+    exported(sequence, media_root)
+    item = sequence.exports.get()
+
+    member_client.post(f"/generations/{item.pk}/favourite/")
+    reviewer_client.post(f"/review/{item.pk}/decide/", {"state": "approved", "note": "ship"})
+    compared = member_client.get(f"/compare/?ids={item.pk}&ids={parent.pk}")
+
+    assert gallery_ids(member_client.get("/gallery/?favourites=on")) == [item.pk]
+    item.refresh_from_db()
+    assert item.review_state == ReviewState.APPROVED
+    assert compared.status_code == 200
+    assert member_client.get(f"/generations/{item.pk}/video.mp4").status_code == 200
+
+
+def test_exporting_again_keeps_the_first_export_in_the_gallery(user, parent, make_clip, media_root):
+    sequence = make_sequence(user, [{"generation": parent.pk}])
+    exported(sequence, media_root)
+    first = sequence.exports.get()
+    make_sequence(user, [{"generation": parent.pk}, {"generation": make_clip(hue=90).pk}])
+    exported(sequence, media_root)
+
+    assert sequence.exports.count() == 2
+    assert (media_root / first.video.name).exists()
+    sequence.delete()
+    first.refresh_from_db()
+    assert first.video and first.from_sequence is None
+
+
+def test_the_api_links_a_sequence_and_its_exports(api_client, user, parent, media_root):
+    sequence = make_sequence(user, [{"generation": parent.pk}])
+    exported(sequence, media_root)
+    item = sequence.exports.get()
+
+    assert api_client.get(f"/api/sequences/{sequence.pk}/").json()["exports"] == [item.pk]
+    assert api_client.get(f"/api/generations/{item.pk}/").json()["sequence"] == sequence.pk
+
+
+def gallery_ids(response):
+    assert response.status_code == 200
+    return [int(pk) for pk in re.findall(rb'data-id="(\d+)"', response.content)]
+
+
+# --- boomerang ----------------------------------------------------------------------------------
+
+
+def test_a_boomerang_plays_forward_then_back_without_repeating_the_ends(
+    user, parent, make_clip, media_root
+):
+    other = make_clip(hue=200, frames=40)  # longer than one group of the way back
+    clips = [{"generation": parent.pk}, {"generation": other.pk}]
+    sequence = make_sequence(user, clips, ending="boomerang", fit="crop")
+
+    count, *_, duration = exported(sequence, media_root)
+
+    forward = 17 + 40
+    assert count == 2 * forward - 2
+    assert duration == pytest.approx(count / 16, abs=0.01)
+    path = media_root / sequence.video.name
+    for back in (1, 20, forward - 2):  # frame forward-1+back mirrors frame forward-1-back
+        mirrored = frame_at(path, forward - 1 + back).resize((1, 1)).getpixel((0, 0))
+        original = frame_at(path, forward - 1 - back).resize((1, 1)).getpixel((0, 0))
+        assert mirrored == pytest.approx(original, abs=6)
 
 
 # --- memory -------------------------------------------------------------------------------------

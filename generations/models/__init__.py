@@ -34,6 +34,7 @@ from .library import (  # noqa: F401
 from .sequence import (  # noqa: F401
     EXPORTING_STATUSES,
     SEQUENCE_SIZES,
+    Ending,
     ExportStatus,
     Fit,
     Sequence,

@@ -226,6 +226,12 @@ class Generation(models.Model):
     parent_frame_index = models.PositiveIntegerField(null=True, blank=True)
     parent_frame_time = models.FloatField(null=True, blank=True)
 
+    # An export of a sequence, published to the gallery as a finished video of its own: no API
+    # task, no charge. Each export is one; they outlive the edit and its later exports.
+    from_sequence = models.ForeignKey(
+        "Sequence", on_delete=models.SET_NULL, null=True, blank=True, related_name="exports"
+    )
+
     objects = GenerationQuerySet.as_manager()
 
     class Meta:

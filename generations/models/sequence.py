@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.urls import get_script_prefix
 from django.utils import timezone
 
-from .generation import Generation
+from .generation import Generation, GenerationEvent, Status
 
 
 class Transition(models.TextChoices):
@@ -22,6 +22,11 @@ class Transition(models.TextChoices):
 class Fit(models.TextChoices):
     LETTERBOX = "letterbox", "Letterbox (keep the whole picture)"
     CROP = "crop", "Crop (fill the frame)"
+
+
+class Ending(models.TextChoices):
+    ONCE = "once", "Play once"
+    BOOMERANG = "boomerang", "Boomerang (forward, then backward)"
 
 
 class ExportStatus(models.TextChoices):
@@ -65,6 +70,7 @@ class Sequence(models.Model):
     fit = models.CharField(max_length=10, choices=Fit.choices, default=Fit.LETTERBOX)
     # 16 → 32 fps by motion interpolation (or frame blending when ffmpeg lacks minterpolate).
     double_frame_rate = models.BooleanField(default=False)
+    ending = models.CharField(max_length=10, choices=Ending.choices, default=Ending.ONCE)
 
     status = models.CharField(
         max_length=10, choices=ExportStatus.choices, default=ExportStatus.DRAFT, db_index=True
@@ -108,6 +114,10 @@ class Sequence(models.Model):
     def is_exporting(self):
         return self.status in EXPORTING_STATUSES
 
+    def latest_export(self, user):
+        """The newest export published to the gallery that user may see, or None."""
+        return self.exports.visible_to(user).only("pk").first()
+
     def may_edit(self, user):
         return self.owner_id == user.pk or user.has_perm("generations.change_generation")
 
@@ -149,25 +159,60 @@ class Sequence(models.Model):
             progress_percent=percent
         )
 
-    def mark_exported(self, *, video_name, poster_name, duration, frames, size, sha256):
-        """The new files replace the previous export's, which are deleted once committed."""
+    def mark_exported(self, *, files, duration, frames, size, sha256):
+        """rendering → succeeded, and the export published to the gallery in one transaction.
+        files: stored names of the editor's video and poster and the gallery item's own copies
+        (`video`, `poster`, `item_video`, `item_poster`). The previous export's editor files are
+        deleted once committed; its gallery item stays."""
         old = [name for name in (self.video.name, self.poster.name) if name]
-        moved = self._move(
-            [ExportStatus.RENDERING],
-            ExportStatus.SUCCEEDED,
-            video=video_name,
-            poster=poster_name,
-            video_duration=duration,
-            video_frames=frames,
-            video_bytes=size,
-            video_sha256=sha256,
-            progress_percent=100,
-            finished_at=timezone.now(),
-        )
+        with transaction.atomic():
+            moved = self._move(
+                [ExportStatus.RENDERING],
+                ExportStatus.SUCCEEDED,
+                video=files["video"],
+                poster=files["poster"],
+                video_duration=duration,
+                video_frames=frames,
+                video_bytes=size,
+                video_sha256=sha256,
+                progress_percent=100,
+                finished_at=timezone.now(),
+            )
+            if moved:
+                self.publish(files["item_video"], files["item_poster"])
         if moved:
             storage = self.video.storage
             transaction.on_commit(lambda: [storage.delete(name) for name in old])
         return moved
+
+    def publish(self, video_name, poster_name):
+        """The export as a finished gallery item: favourited, reviewed, compared and downloaded
+        like any generation. It starts from the first clip's picture and is named by the title."""
+        first = self.clips.select_related("generation").first()
+        width, height = self.size
+        now = timezone.now()
+        item = Generation.objects.create(
+            owner=self.owner,
+            source_image_id=first.generation.source_image_id,
+            prompt=str(self),
+            width=width,
+            height=height,
+            status=Status.SUCCEEDED,
+            status_changed_at=now,
+            finished_at=now,
+            video=video_name,
+            poster=poster_name,
+            video_duration=self.video_duration,
+            video_width=width,
+            video_height=height,
+            video_bytes=self.video_bytes,
+            video_sha256=self.video_sha256,
+            from_sequence=self,
+        )
+        GenerationEvent.objects.create(
+            generation=item, status=Status.SUCCEEDED, note=f"exported from {self}"
+        )
+        return item
 
     def mark_failed(self, why):
         return self._move(

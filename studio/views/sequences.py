@@ -150,6 +150,7 @@ def sequence_editor(request, pk):
         - sum(clip.crossfade_seconds for clip in clips[:-1]),
         "form": form,
         "may_edit": may_edit,
+        "latest_export": sequence.latest_export(request.user),
     }
     return render(request, "studio/sequence.html", context, status=400 if form else 200)
 
@@ -164,7 +165,7 @@ def export_sequence(request, pk):
     except sequences.ExportError as error:
         messages.error(request, str(error))
     if request.htmx:
-        context = {"sequence": sequence, "may_edit": True}
+        context = {"sequence": sequence, "may_edit": True, "latest_export": None}
         return render(request, "studio/partials/sequence_export.html", context)
     return redirect(sequence)
 
@@ -174,7 +175,11 @@ def export_sequence(request, pk):
 def export_progress(request, pk):
     """The export panel, polled while the export waits or renders."""
     sequence = visible_sequence(request, pk)
-    context = {"sequence": sequence, "may_edit": sequence.may_edit(request.user)}
+    context = {
+        "sequence": sequence,
+        "may_edit": sequence.may_edit(request.user),
+        "latest_export": sequence.latest_export(request.user),
+    }
     response = render(request, "studio/partials/sequence_export.html", context)
     if request.htmx and not sequence.is_exporting:
         response.status_code = HttpResponseStopPolling.status_code

@@ -30,7 +30,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         rows = (
-            Generation.objects.filter(status=Status.SUCCEEDED)
+            Generation.objects.filter(status=Status.SUCCEEDED, from_sequence__isnull=True)
             .exclude(video="")
             .prefetch_related("loras")
             .order_by("pk")
