@@ -100,13 +100,24 @@ class ReviewState(models.TextChoices):
     FLAGGED = "flagged", "Flagged"
 
 
+def hidden_condition(user):
+    """Flagged outputs are hidden from the team, not from their owner, reviewers or admins.
+    None: this person sees everything."""
+    if user.has_perm("generations.view_flagged_generation"):
+        return None
+    return Q(review_state=ReviewState.FLAGGED) & ~Q(owner=user)
+
+
 class GenerationQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """Flagged outputs are hidden from the team, not from their owner, reviewers or admins.
-        The one visibility rule: every page, file and API answer reads through it."""
-        if user.has_perm("generations.view_flagged_generation"):
-            return self
-        return self.exclude(Q(review_state=ReviewState.FLAGGED) & ~Q(owner=user))
+        """The one visibility rule: every page, file and API answer reads through it."""
+        hidden = hidden_condition(user)
+        return self if hidden is None else self.exclude(hidden)
+
+    def hidden_from(self, user):
+        """What visible_to leaves out, asked for directly (an index probe, not an anti-join)."""
+        hidden = hidden_condition(user)
+        return self.none() if hidden is None else self.filter(hidden)
 
     def in_live_queue(self, finished_since):
         """Work in flight or waiting for a person, newest first, plus what finished since."""

@@ -50,8 +50,7 @@ SEQUENCE_SIZES = {
 class SequenceQuerySet(models.QuerySet):
     def visible_to(self, user):
         """A sequence shows its clips: whoever may not see one of them may not see it."""
-        hidden = Generation.objects.exclude(pk__in=Generation.objects.visible_to(user).values("pk"))
-        return self.exclude(clips__generation__in=hidden)
+        return self.exclude(clips__generation__in=Generation.objects.hidden_from(user))
 
 
 class Sequence(models.Model):
