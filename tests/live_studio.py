@@ -22,9 +22,10 @@ from lib.launcher import answers as reachable
 __all__ = ["LiveStudio", "free_port", "reachable", "wait_until"]  # what the tests import
 
 TERMINAL = {"succeeded", "failed", "canceled", "needs_attention"}
-# One short grace period for all: a cluster finishing a dispatcher run would take up to a
-# minute to stop gracefully, and nothing after a test needs that.
-STOP_GRACE_SECONDS = 5
+# A test's studio is thrown away whole once it ends: a cluster finishing a dispatcher run would
+# take up to a minute to stop gracefully, and nothing after a test needs that. One second, then
+# SIGKILL (a graceful stop is tested by tests/test_runstudio.py, with its own grace).
+STOP_GRACE_SECONDS = 1
 
 
 class LiveStudio:

@@ -65,6 +65,7 @@ class RunStudio:
             # The simulator and the polls at test speed.
             WANSIM_QUEUE_SECONDS="0.5",
             WANSIM_PROCESS_SECONDS="2",
+            WAN_TASK_SECONDS="2.5",  # the first poll waits this long: the real API's would be ~60 s
             WAN_POLL_MIN_SECONDS="0.5",
             WAN_POLL_MAX_SECONDS="2",
             WAN_API_RATE_PER_MINUTE="600",
