@@ -34,6 +34,38 @@ def extend_from_the_last_frame(page, studio, clip_id):
     return child
 
 
+# In the page: wait until the second preview video fades in, then pause the edit from the
+# video with the controls, as a person would, and say what was seen. (Playwright's own waits
+# are string evals, which the CSP forbids.)
+FIRST_FADE = """new Promise((resolve) => {
+  const [first, second] = document.querySelectorAll('.preview-stage video');
+  setTimeout(() => resolve(null), 15000);
+  const look = () => {
+    const level = Number(getComputedStyle(second).opacity);
+    if (level === 0) return requestAnimationFrame(look);
+    const seen = { level, firstPlaying: !first.paused, secondPlaying: !second.paused };
+    document.querySelector('.preview-stage [data-role=current]').pause();
+    resolve(seen);
+  };
+  look();
+})"""
+BOTH_PAUSED = "[...document.querySelectorAll('.preview-stage video')].every(v => v.paused)"
+
+
+def watch_the_first_crossfade(page):
+    """Play the edit from the keyboard and skip to just before the first clip's 0.5 s
+    crossfade: the second clip fades in over the first while the first still plays."""
+    page.keyboard.press("p")
+    playing = "(v => !v.paused && v.currentTime > 0)(document.querySelector('#edit-preview'))"
+    wait_for_js(page, playing)
+    page.evaluate(f"document.querySelector('#edit-preview').currentTime = {CLIP_SECONDS - 0.9}")
+    seen = page.evaluate(FIRST_FADE)
+    assert seen is not None, "the second video never faded in"
+    assert seen["level"] > 0 and seen["firstPlaying"] and seen["secondPlaying"]
+    wait_for_js(page, BOTH_PAUSED)  # the fade holds
+    page.screenshot(path=SCREENSHOTS / "sequence-preview-crossfade.png")
+
+
 def test_extend_twice_cut_with_a_crossfade_export_and_play_it_whole(studio):
     first = studio.create("a boat leaves the harbour", picture_bytes(832, 480))["id"]
     studio.wait_for_terminal([first])
@@ -55,6 +87,8 @@ def test_extend_twice_cut_with_a_crossfade_export_and_play_it_whole(studio):
         )
         page.get_by_role("button", name="Save the sequence").click()
         page.wait_for_load_state()
+        page.get_by_text("The sequence is saved.").wait_for()
+        watch_the_first_crossfade(page)
         page.get_by_role("button", name="Export MP4").click()
         page.wait_for_selector("#export-player", timeout=120_000)
         page.screenshot(path=SCREENSHOTS / "sequence-exported.png", full_page=True)
