@@ -104,6 +104,7 @@ GENERATION_FIELDS = (
     "loras",
     "lora_scales",
     "save_preset_as",
+    "board",
 )
 
 
@@ -133,6 +134,9 @@ def generation_notes():
         f'`"scale"` from {wan_api.LORA_SCALE_RANGE[0]:g} to {wan_api.LORA_SCALE_RANGE[1]:g}.',
         "lora_scales": "Comma-separated scales for the first LoRA: one generation per value.",
         "save_preset_as": "Also keep the prompt as a prompt preset of this name.",
+        "board": "The id of a board: every generation of the submit (a batch too) goes on it. "
+        "A board with a monthly budget refuses a submit that would pass it, as the person's "
+        "budget does.",
     }
 
 
@@ -262,6 +266,16 @@ def generation_schema():
             "sequence": nullable(
                 {"type": "integer", "description": "The sequence this video is an export of."}
             ),
+            "boards": {
+                "type": "array",
+                "items": {"type": "integer"},
+                "description": "The ids of the boards it is on.",
+            },
+            "tags": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Its tags, alphabetically.",
+            },
             "parameters": parameters,
             "video_url": nullable(LINK),
             "poster_url": nullable(LINK),
@@ -427,6 +441,8 @@ def generation_example(**changes):
         "parent": None,
         "parent_frame_time": None,
         "sequence": None,
+        "boards": [3],
+        "tags": ["client review", "storm"],
         "parameters": {**parameters, "prompt": "a lighthouse in a storm", "loras": []},
         "video_url": None,
         "poster_url": None,
@@ -579,7 +595,7 @@ def form_bodies(schema, *, json_too=False):
 def generation_operations():
     made = {"oneOf": [ref("schemas", "Generation"), ref("schemas", "Batch")]}
     queued = generation_example(status=Status.QUEUED.value, progress_percent=None, eta=None)
-    queued.update(progress_estimate=None, api_task_id=None)
+    queued.update(progress_estimate=None, api_task_id=None, tags=[])
     return {
         "/api/generations/": {
             "get": {

@@ -15,7 +15,7 @@ from api.auth import api_login_required
 from api.views import (
     IDEMPOTENCY_HEADER,
     KEY_USED_UP,
-    LORAS,
+    RELATED,
     bounded_limit,
     form_errors,
     generation_json,
@@ -92,7 +92,7 @@ def extend(request, pk):
     if not submission.generations:
         return errors.detail(409, KEY_USED_UP)
     made = submission.generations[0]
-    prefetch_related_objects([made], "owner", LORAS)
+    prefetch_related_objects([made], "owner", *RELATED)
     return JsonResponse(generation_json(request, made), status=200 if submission.is_repeat else 201)
 
 

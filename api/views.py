@@ -8,7 +8,7 @@ from api import errors
 from api.auth import api_login_required
 from generations import failures
 from generations.forms import GenerationForm
-from generations.models import Generation
+from generations.models import BoardItem, Generation, Tag
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 LIST_LIMIT_DEFAULT = 50
@@ -37,6 +37,8 @@ def generation_json(request, generation):
         "parent": generation.parent_id,
         "parent_frame_time": generation.parent_frame_time,
         "sequence": generation.from_sequence_id,
+        "boards": [item.board_id for item in generation.board_list],
+        "tags": [tag.name for tag in generation.tag_list],
         "parameters": {
             "prompt": generation.prompt,
             "negative_prompt": generation.negative_prompt,
@@ -71,14 +73,20 @@ def lora_settings(generation):
     return [{"path": lora.path, "scale": lora.scale} for lora in generation.lora_list]
 
 
-# A list instead of a related manager per row: Django builds a queryset for each row's
+# Lists instead of a related manager per row: Django builds a queryset for each row's
 # manager, which costs more than the row's LoRAs themselves.
 LORAS = Prefetch("loras", to_attr="lora_list")
+ON_BOARDS = BoardItem.objects.only("generation_id", "board_id").order_by("board_id")
+BOARDS = Prefetch("board_items", queryset=ON_BOARDS, to_attr="board_list")
+TAGS = Prefetch("tags", queryset=Tag.objects.only("name"), to_attr="tag_list")
+# What generation_json reads beside the row, one query each for any number of rows.
+RELATED = (LORAS, BOARDS, TAGS)
 
 
 def for_json(rows):
-    """rows ready for generation_json: the owner joined, the LoRAs in one more query."""
-    return rows.select_related("owner").prefetch_related(LORAS)
+    """rows ready for generation_json: the owner joined, LoRAs, boards and tags in one more
+    query each."""
+    return rows.select_related("owner").prefetch_related(*RELATED)
 
 
 @api_login_required
@@ -105,7 +113,7 @@ def create_generations(request):
     if not submission.generations:
         return errors.detail(409, KEY_USED_UP)
     status = 200 if submission.is_repeat else 201
-    prefetch_related_objects(submission.generations, "owner", LORAS)
+    prefetch_related_objects(submission.generations, "owner", *RELATED)
     if submission.batch_id is None:
         return JsonResponse(generation_json(request, submission.generations[0]), status=status)
     body = {

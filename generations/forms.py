@@ -10,10 +10,11 @@ from django import forms
 from django.conf import settings
 from django.db import transaction
 
-from . import costs, media, wan_api
+from . import boards, costs, media, wan_api
 from .jobs import enqueue_submit
 from .models import (
     Batch,
+    Board,
     Generation,
     GenerationLora,
     LoraPreset,
@@ -148,6 +149,14 @@ class GenerationForm(forms.Form):
     )
     parent_frame_index = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
     parent_frame_time = forms.FloatField(required=False, min_value=0, widget=forms.HiddenInput)
+
+    # Every generation of the submit lands on this board, within the board's monthly budget.
+    board = forms.ModelChoiceField(
+        queryset=Board.objects.all(),
+        required=False,
+        empty_label="None",
+        error_messages={"invalid_choice": "There is no board with this id."},
+    )
 
     LORA_ROWS = wan_api.MAX_LORAS
 
@@ -374,11 +383,12 @@ class GenerationForm(forms.Form):
 
     def save(self, owner):
         """Create the planned generations, queued (their submit jobs start on commit), or
-        answer with what an earlier submit with the same key made. None when the budget
-        refuses: the reason is then one of the form's errors.
+        answer with what an earlier submit with the same key made. None when the budget (the
+        person's, or the board's) refuses: the reason is then one of the form's errors.
 
-        Check and creation share one transaction that holds the person's budget lock, so
-        parallel submits are counted one after the other and never overspend."""
+        Check and creation share one transaction that holds the person's budget lock, and the
+        board's when it has a budget, so parallel submits are counted one after the other and
+        never overspend."""
         data = self.cleaned_data
         plan = data["plan"]
         key = data.get("submission_key") or ""
@@ -388,13 +398,18 @@ class GenerationForm(forms.Form):
             if earlier is not None:
                 return Submission(earlier.generations(), is_repeat=True)
             spend = costs.BudgetView(costs.monthly_spend(owner), limit)
-            refusal = spend.refusal(data["estimated_cost"] * len(plan))
+            cost = data["estimated_cost"] * len(plan)
+            refusal = spend.refusal(cost)
+            if refusal is None and data.get("board"):
+                refusal = boards.submit_refusal(data["board"], cost)
             if refusal:
                 self.add_error(None, refusal)
                 return None
             parameters = self.api_parameters(data)
             batch = Batch.objects.create(owner=owner) if len(plan) > 1 else None
             generations = [self.create_one(owner, data, parameters, item, batch) for item in plan]
+            if data.get("board"):
+                boards.place_on_board(data["board"], generations, owner)
             if data.get("save_preset_as"):
                 PromptPreset.objects.create(
                     name=data["save_preset_as"],

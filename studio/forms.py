@@ -1,12 +1,13 @@
-"""Forms of the team's libraries: source pictures, LoRA presets and prompt presets."""
+"""Forms of the team's libraries (source pictures, LoRA presets and prompt presets), of
+people, and of boards and tags."""
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import PasswordChangeForm, UserCreationForm
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
-from generations import costs, media, roles, wan_api
-from generations.models import LoraPreset, PromptPreset, SourceImage
+from generations import boards, costs, media, roles, wan_api
+from generations.models import Board, LoraPreset, PromptPreset, SourceImage
 
 
 class PictureUploadForm(forms.Form):
@@ -198,3 +199,73 @@ class PasswordForm(PasswordChangeForm):
         self.fields["old_password"].label = "Current password"
         self.fields["new_password1"].help_text = PASSWORD_RULES
         self.fields["new_password2"].label = "New password again"
+
+
+# --- boards and tags ----------------------------------------------------------------------------
+
+
+class BoardForm(forms.ModelForm):
+    """A board's name and description, and its monthly budget for who may set budgets
+    (may_set_budget), as a person's is set on the team page."""
+
+    monthly_limit = forms.DecimalField(
+        required=False,
+        min_value=0,
+        max_digits=9,
+        decimal_places=2,
+        help_text="Empty means no limit.",
+    )
+
+    class Meta:
+        model = Board
+        fields = ["name", "description", "monthly_limit"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, may_set_budget=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["monthly_limit"].label = f"Monthly budget ({settings.WAN_PRICE_CURRENCY})"
+        if not may_set_budget:
+            del self.fields["monthly_limit"]  # and the board keeps the budget it has
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise forms.ValidationError("Name the board.")
+        others = Board.objects.filter(name__iexact=name).exclude(pk=self.instance.pk)
+        if others.exists():
+            raise forms.ValidationError(f"A board named “{others.first()}” already exists.")
+        return name
+
+    def save(self, person=None):
+        """The board, or None when a board of this name was made meanwhile (the form then
+        says so beside the name)."""
+        if self.instance.pk is None:
+            self.instance.created_by = person
+        try:
+            with transaction.atomic():
+                return super().save()
+        except IntegrityError:
+            self.add_error("name", "A board with this name already exists.")
+            return None
+
+
+class BoardChoiceForm(forms.Form):
+    """A board to put something on, chosen by its id."""
+
+    board = forms.ModelChoiceField(
+        queryset=Board.objects.all(),
+        empty_label="Choose a board",
+        error_messages={
+            "required": "Choose a board.",
+            "invalid_choice": "There is no such board: it may have been deleted.",
+        },
+    )
+
+
+class TagForm(forms.Form):
+    """One tag as a person types it (generations/boards.py says what a tag may be)."""
+
+    tag = forms.CharField(label="Tag", required=False, strip=False)
+
+    def clean_tag(self):
+        return boards.clean_tag_name(self.cleaned_data["tag"])

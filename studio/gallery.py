@@ -7,18 +7,23 @@ from datetime import UTC, date, datetime, time
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db.models import Exists, OuterRef, Prefetch, Subquery
+from django.db.models import Exists, F, OuterRef, Prefetch, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from generations import boards
 from generations.models import (
+    TAG_MAX_CHARS,
+    Board,
     Favourite,
     Generation,
     GenerationLora,
+    GenerationTag,
     LoraPreset,
     ReviewState,
     Status,
+    Tag,
 )
 from generations.search import SEARCH_MAX_CHARACTERS, SEARCH_MAX_WORDS, matching
 
@@ -45,6 +50,11 @@ TILE_LORAS = Prefetch(
     "loras",
     queryset=GenerationLora.objects.only("generation_id", "path", "scale").order_by("position"),
 )
+
+# The order of a page, (moment, id): the gallery's index. On a board, the same order read from
+# the board's items (their board_gallery index), so a board's page walks it instead of sorting.
+GALLERY_ORDER = ("created_at", "id")
+BOARD_ORDER = ("board_moment", "board_pk")
 
 # Days a filter may name: a day past these, moved to midnight in the studio's time zone and a
 # day on, would leave what a date can hold.
@@ -76,6 +86,21 @@ class GalleryFilters(forms.Form):
         choices=[("", "Clips and sequences"), ("clips", "Clips"), ("sequences", "Sequences")],
     )
     lora = forms.CharField(required=False, label="LoRA")
+    board = forms.ModelChoiceField(
+        queryset=Board.objects.all(),
+        required=False,
+        label="Board",
+        empty_label="Any board",
+        error_messages={"invalid_choice": "There is no such board: it may have been deleted."},
+    )
+    tag = forms.CharField(
+        required=False,
+        label="Tag",
+        max_length=TAG_MAX_CHARS,
+        error_messages={
+            "max_length": "A tag has at most %(limit_value)d characters (this has %(show_value)d)."
+        },
+    )
     since = forms.DateField(
         required=False,
         label="From",
@@ -101,6 +126,12 @@ class GalleryFilters(forms.Form):
             )
         return self.cleaned_data["q"]
 
+    def clean_tag(self):
+        name = " ".join(self.cleaned_data["tag"].split())
+        if name and not Tag.objects.filter(name__iexact=name).exists():
+            raise forms.ValidationError(f"No tag is called “{name}”.")
+        return name
+
 
 def filter_values(query):
     """A gallery URL's valid filters; none when any is invalid (the filter bar says which)."""
@@ -125,6 +156,12 @@ def filtered(rows, values, viewer):
         rows = rows.filter(owner=Subquery(person))
     if values.get("q"):
         rows = matching(rows, values["q"])
+    if values.get("board"):
+        rows = on_board(rows, values["board"])
+    if values.get("tag"):
+        tag = Tag.objects.filter(name__iexact=values["tag"]).values("pk")[:1]
+        tagged = GenerationTag.objects.filter(generation=OuterRef("pk"), tag=Subquery(tag))
+        rows = rows.filter(Exists(tagged))
     if values.get("review"):
         rows = rows.filter(review_state=values["review"])
     if values.get("kind"):
@@ -142,13 +179,23 @@ def filtered(rows, values, viewer):
     return rows
 
 
+def on_board(rows, board):
+    """rows on board, each with its item's copy of the order (BOARD_ORDER). One join: the
+    annotation after the filter reads the same item row the filter chose."""
+    return rows.filter(board_items__board=board).annotate(
+        board_moment=F("board_items__generation_created_at"),
+        board_pk=F("board_items__generation_id"),
+    )
+
+
 def filter_options():
-    """Teammates and LoRA preset paths offered by the filter bar."""
+    """Teammates, LoRA preset paths and tags offered by the filter bar."""
     people = get_user_model().objects.filter(is_active=True).order_by("username")
     presets = LoraPreset.objects.filter(is_active=True).order_by("path")
     return {
         "teammates": list(people.values_list("username", flat=True)),
         "lora_paths": list(presets.values_list("path", flat=True)),
+        "tag_names": boards.tag_names(),
     }
 
 
@@ -167,10 +214,17 @@ class Page:
 
 def page_for(request):
     """The page of rows the URL's filters and `after` cursor select, as request.user sees it."""
-    viewer = request.user
     filters, values = filter_values(request.GET)
+    rows, next_cursor = rows_page(request.user, values, request.GET.get("after"))
+    return Page(filters, rows, next_cursor)
+
+
+def rows_page(viewer, values, after):
+    """(rows, next cursor): the page after the cursor `after` of what the filter values
+    select, as viewer sees it. A board's page (studio/views/boards.py) is one too."""
     rows = filtered(Generation.objects.visible_to(viewer), values, viewer)
-    rows = after_position(rows, parse_cursor(request.GET.get("after")), values.get("sort"))
+    order = BOARD_ORDER if values.get("board") else GALLERY_ORDER
+    rows = after_position(rows, parse_cursor(after), values.get("sort"), order)
     rows = (
         rows.select_related("owner", "source_image")
         .only(*CARD_FIELDS)
@@ -181,22 +235,23 @@ def page_for(request):
     )
     found = list(rows[: PAGE_SIZE + 1])
     next_cursor = cursor_after(found[PAGE_SIZE - 1]) if len(found) > PAGE_SIZE else None
-    return Page(filters, found[:PAGE_SIZE], next_cursor)
+    return found[:PAGE_SIZE], next_cursor
 
 
-def after_position(rows, position, sort):
-    """Keyset order by (created_at, id), starting after `position` when there is one."""
+def after_position(rows, position, sort, order=GALLERY_ORDER):
+    """Keyset order by `order` (moment, id), starting after `position` when there is one."""
+    moment, pk = order
     if sort == "oldest":
-        rows = rows.order_by("created_at", "id")
+        rows = rows.order_by(moment, pk)
         if position:
-            rows = rows.filter(created_at__gte=position[0]).exclude(
-                created_at=position[0], id__lte=position[1]
+            rows = rows.filter(**{f"{moment}__gte": position[0]}).exclude(
+                **{moment: position[0], f"{pk}__lte": position[1]}
             )
     else:
-        rows = rows.order_by("-created_at", "-id")
+        rows = rows.order_by(f"-{moment}", f"-{pk}")
         if position:
-            rows = rows.filter(created_at__lte=position[0]).exclude(
-                created_at=position[0], id__gte=position[1]
+            rows = rows.filter(**{f"{moment}__lte": position[0]}).exclude(
+                **{moment: position[0], f"{pk}__gte": position[1]}
             )
     return rows
 
@@ -205,13 +260,14 @@ def cursor_after(row):
     return f"{row.created_at.isoformat()}_{row.pk}"
 
 
-def page_url(query, cursor):
-    """The gallery URL of the page after `cursor`, keeping the filters; None on the last page."""
+def page_url(query, cursor, path=None):
+    """The gallery URL (or path's) of the page after `cursor`, keeping the filters; None on
+    the last page."""
     if not cursor:
         return None
     query = query.copy()
     query["after"] = cursor
-    return f"{reverse('studio:gallery')}?{query.urlencode()}"
+    return f"{path or reverse('studio:gallery')}?{query.urlencode()}"
 
 
 def parse_cursor(cursor):

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from studio.views import boards as board_pages
 from studio.views import bulk as file_transfers
 from studio.views import compare, gallery, generation, library, live, media, people, review, team
 from studio.views import sequences as sequence_pages
@@ -86,4 +87,13 @@ urlpatterns = [
     path("sequences/<int:pk>/progress/", sequence_pages.export_progress, name="sequence-progress"),
     path("sequences/<int:pk>/video.mp4", sequence_pages.sequence_video, name="sequence-video"),
     path("sequences/<int:pk>/poster.jpg", sequence_pages.sequence_poster, name="sequence-poster"),
+    # --- boards and tags ---
+    path("boards/", board_pages.board_list, name="boards"),
+    path("boards/<int:pk>/", board_pages.board_page, name="board"),
+    path("boards/<int:pk>/edit/", board_pages.edit_board, name="board-edit"),
+    path("boards/<int:pk>/items/", board_pages.board_items, name="board-items"),
+    path("gallery/selection/board/", board_pages.add_selection_to_board, name="gallery-board"),
+    path("gallery/selection/tag/", board_pages.tag_selection, name="gallery-tag"),
+    path("generations/<int:pk>/boards/", generation.organise_boards, name="detail-boards"),
+    path("generations/<int:pk>/tags/", generation.organise_tags, name="detail-tags"),
 ]

@@ -1,5 +1,13 @@
 """The studio's domain, one module per concern; everything is importable from here."""
 
+from .board import (  # noqa: F401
+    BOARD_NAME_MAX_CHARS,
+    TAG_MAX_CHARS,
+    Board,
+    BoardItem,
+    GenerationTag,
+    Tag,
+)
 from .coordination import ApiRateLimit  # noqa: F401
 from .generation import (  # noqa: F401
     ACTIVE_STATUSES,

@@ -6,7 +6,14 @@ from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from generations.models import ACTIVE_STATUSES, Batch, Favourite, Generation
+from generations.models import (
+    ACTIVE_STATUSES,
+    TAG_MAX_CHARS,
+    Batch,
+    Board,
+    Favourite,
+    Generation,
+)
 from studio import gallery
 from studio.access import can_view
 
@@ -27,6 +34,8 @@ def gallery_page(request):
         return render(request, "studio/partials/gallery_cards.html", context)
     context["options"] = gallery.filter_options()
     context["may_review"] = request.user.has_perm("generations.review_generation")
+    context["boards"] = Board.objects.all()
+    context["tag_max_chars"] = TAG_MAX_CHARS
     return render(request, "studio/gallery.html", context)
 
 

@@ -7,17 +7,23 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from generations import shots
+from generations import boards, shots
 from generations.jobs import enqueue_submit
-from generations.models import Favourite
+from generations.models import TAG_MAX_CHARS, Board, Favourite
 from lib.file_responses import stored_file_response
 from studio import gallery
 from studio.access import can_view, owned_generation, visible_generation
+from studio.forms import BoardChoiceForm, TagForm
 
 
 @can_view
 def generation_detail(request, pk):
-    generation = visible_generation(request, pk)
+    return detail_page(request, visible_generation(request, pk))
+
+
+def detail_page(request, generation, status=200, **organise_forms):
+    """The page (or, for htmx, its body); organise_forms are the board and tag forms when
+    they come back with an error."""
     template = "studio/partials/detail_body.html" if request.htmx else "studio/detail.html"
     newer, older = gallery.neighbours(generation, request.user)
     has_shot = generation.parent_id or generation.extensions.exists()
@@ -29,11 +35,72 @@ def generation_detail(request, pk):
         "is_favourite": Favourite.objects.filter(user=request.user, generation=generation).exists(),
         "can_manage": generation.owner_id == request.user.pk
         or request.user.has_perm("generations.change_generation"),
+        **organise_context(generation, **organise_forms),
     }
-    response = render(request, template, context)
+    response = render(request, template, context, status=status)
     if request.htmx and not generation.is_active:
         response.status_code = HttpResponseStopPolling.status_code
     return response
+
+
+def organise_context(generation, board_form=None, tag_form=None):
+    """What the detail page's "Boards and tags" card shows, with the forms' errors if any."""
+    on_boards = list(generation.boards.all())
+    return {
+        "on_boards": on_boards,
+        "other_boards": Board.objects.exclude(pk__in=[board.pk for board in on_boards]),
+        "tags": list(generation.tags.all()),
+        "tag_names": boards.tag_names(),
+        "tag_max_chars": TAG_MAX_CHARS,
+        "board_form": board_form or BoardChoiceForm(),
+        "tag_form": tag_form or TagForm(),
+    }
+
+
+@can_view
+@require_POST
+def organise_boards(request, pk):
+    """Put this generation on a board (or, with action=remove, take it off one)."""
+    generation = visible_generation(request, pk)
+    form = BoardChoiceForm(request.POST)
+    if not form.is_valid():
+        return organise_refused(request, generation, board_form=form)
+    board = form.cleaned_data["board"]
+    if request.POST.get("action") == "remove":
+        boards.remove_from_board(board, [generation.pk], request.user)
+    else:
+        boards.add_to_board(board, [generation.pk], request.user)
+    return organised(request, generation)
+
+
+@can_view
+@require_POST
+def organise_tags(request, pk):
+    """Tag this generation (or, with action=remove, take a tag off)."""
+    generation = visible_generation(request, pk)
+    if request.POST.get("action") == "remove":
+        boards.untag([generation.pk], request.POST.get("tag", ""), request.user)
+        return organised(request, generation)
+    form = TagForm(request.POST)
+    if not form.is_valid():
+        return organise_refused(request, generation, tag_form=form)
+    boards.tag([generation.pk], form.cleaned_data["tag"], request.user)
+    return organised(request, generation)
+
+
+def organised(request, generation):
+    if request.htmx:
+        context = {"generation": generation, **organise_context(generation)}
+        return render(request, "studio/partials/organise.html", context)
+    return redirect(generation)
+
+
+def organise_refused(request, generation, **forms):
+    """The card again with the error beside its field: alone for htmx, else the whole page."""
+    if request.htmx:
+        context = {"generation": generation, **organise_context(generation, **forms)}
+        return render(request, "studio/partials/organise.html", context, status=400)
+    return detail_page(request, generation, status=400, **forms)
 
 
 @can_view

@@ -44,6 +44,19 @@
     showSelection();
   });
 
+  // The selection's board menu (a <details>) closes on a click elsewhere, Escape or Clear.
+  const closeMenus = (except) => document.querySelectorAll(".selection-menu[open]").forEach((menu) => {
+    if (menu !== except) menu.open = false;
+  });
+  document.addEventListener("click", (event) => closeMenus(event.target.closest?.(".selection-menu")));
+  document.addEventListener("keydown", (event) => {
+    const menu = document.querySelector(".selection-menu[open]");
+    if (event.key !== "Escape" || !menu) return;
+    event.stopImmediatePropagation();
+    menu.open = false;
+    menu.querySelector("summary").focus();
+  }, true);
+
   // --- masonry: each tile spans as many 4 px rows as it is tall ----------------------------
   const ROW = 4;
   const pack = () => {
