@@ -117,3 +117,37 @@ def test_an_idempotency_key_sent_at_once_from_many_clients_makes_one(studio):
     assert sorted(answer.status_code for answer in answers)[:-1] == [200] * (len(answers) - 1)
     assert len({answer.json()["id"] for answer in answers}) == 1
     assert generations_of(studio, "noor") == before + 1
+
+
+BOARD_SETUP = """
+from decimal import Decimal
+from django.contrib.auth import get_user_model
+from generations.models import Board
+get_user_model().objects.create_user("lina", password="a-long-test-password")
+print(Board.objects.create(name="Client launch", monthly_limit=Decimal("1.00")).pk)
+"""
+BOARD_ITEMS = (
+    "from generations.models import BoardItem; print(BoardItem.objects.filter(board_id={}).count())"  # noqa: E501
+)
+
+
+def test_a_board_budget_holds_against_two_people_submitting_30_at_a_time(studio):
+    board = studio.manage("shell", "-c", BOARD_SETUP).splitlines()[-1]
+    tokens = [studio.manage("apitoken", name).splitlines()[-1] for name in ("noor", "lina")]
+
+    def submit(number):
+        return lambda: requests.post(
+            studio.base_url + "/api/generations/",
+            data={"prompt": f"launch {number}", "source_image": studio.picture, "board": board},
+            headers={"Authorization": f"Token {tokens[number % 2]}"},
+            timeout=30,
+        )
+
+    answers = in_parallel([submit(number) for number in range(60)], workers=30)
+
+    statuses = [answer.status_code for answer in answers]
+    assert statuses.count(201) == 5  # 1.00 USD of 0.20 videos, whoever sent them
+    assert statuses.count(201) + statuses.count(400) == len(answers) >= 50
+    refusal = next(answer.json() for answer in answers if answer.status_code == 400)
+    assert "Client launch" in refusal["errors"]["__all__"][0]
+    assert int(studio.manage("shell", "-c", BOARD_ITEMS.format(board)).splitlines()[-1]) == 5
