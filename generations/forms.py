@@ -10,7 +10,7 @@ from django import forms
 from django.conf import settings
 from django.db import transaction
 
-from . import boards, costs, media, wan_api
+from . import boards, costs, media, notify, wan_api
 from .jobs import enqueue_submit
 from .models import (
     Batch,
@@ -421,6 +421,7 @@ class GenerationForm(forms.Form):
                 SubmitKey.objects.create(
                     person=owner, key=key, batch=batch, generation=generations[0]
                 )
+            notify.announce_budget_crossing(owner, spend, cost)
         return Submission(generations)
 
     def create_one(self, owner, data, parameters, item, batch):

@@ -122,3 +122,28 @@ def enqueue_export(sequence_id):
             task_name=f"export-{sequence_id}",
         )
     )
+
+
+def enqueue_webhook(delivery_id):
+    """Queue one webhook delivery once its row is committed. Robust: a broker that refuses is
+    logged, not raised into the change that announced it; the row stays due for reconcile."""
+    transaction.on_commit(
+        lambda: async_task(
+            "generations.tasks.send_webhook", delivery_id, task_name=f"webhook-{delivery_id}"
+        ),
+        robust=True,
+    )
+
+
+def enqueue_email(person_id, subject, body):
+    """Queue one notification e-mail once the change it tells of is committed."""
+    transaction.on_commit(
+        lambda: async_task(
+            "generations.tasks.send_email",
+            person_id,
+            subject,
+            body,
+            task_name=f"email-{person_id}",
+        ),
+        robust=True,
+    )

@@ -8,7 +8,7 @@ import time
 
 from django.utils import timezone
 
-from . import jobs, pipeline, sequences
+from . import jobs, notify, pipeline, sequences
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,16 @@ def reconcile():
     repaired = pipeline.reconcile_stuck_generations()
     if repaired:
         log.info("Reconcile repaired %d generation(s)", repaired)
+    notify.enqueue_due_webhooks()  # retries that came due, and deliveries whose job was lost
 
 
 def export_sequence(sequence_id):
     sequences.export(sequence_id)
+
+
+def send_webhook(delivery_id):
+    notify.send_webhook(delivery_id)
+
+
+def send_email(person_id, subject, body):
+    notify.send_email(person_id, subject, body)

@@ -3,6 +3,7 @@ from django.urls import path
 from studio.views import boards as board_pages
 from studio.views import bulk as file_transfers
 from studio.views import compare, gallery, generation, library, live, media, people, review, team
+from studio.views import notifications as notification_pages
 from studio.views import sequences as sequence_pages
 from studio.views import studio as studio_page
 
@@ -96,4 +97,21 @@ urlpatterns = [
     path("gallery/selection/tag/", board_pages.tag_selection, name="gallery-tag"),
     path("generations/<int:pk>/boards/", generation.organise_boards, name="detail-boards"),
     path("generations/<int:pk>/tags/", generation.organise_tags, name="detail-tags"),
+    # --- a person's notifications: e-mail, their webhook, its deliveries ---
+    path(
+        "settings/notifications/",
+        notification_pages.notification_settings,
+        name="notifications",
+    ),
+    path(
+        "settings/notifications/secret/",
+        notification_pages.new_webhook_secret,
+        name="notifications-secret",
+    ),
+    path("settings/notifications/test/", notification_pages.send_test, name="notifications-test"),
+    path(
+        "settings/notifications/deliveries/",
+        notification_pages.deliveries,
+        name="notifications-deliveries",
+    ),
 ]

@@ -107,6 +107,7 @@ def pages_to_check(content):
         "sequence": f"/sequences/{content['sequence']}/",
         "extend": f"/generations/{first}/extend/",
         "team": "/team/",
+        "notifications": "/settings/notifications/",
     }
 
 

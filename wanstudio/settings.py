@@ -304,6 +304,26 @@ else:
     Q_CLUSTER["orm"] = "default"
     Q_CLUSTER["poll"] = 0.2
 
+# --- notifications out: e-mail and people's webhooks ------------------------------------------
+# Without EMAIL_HOST, e-mails are printed by the process that sends them (`make run`'s log).
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", not env_bool("EMAIL_USE_SSL", False))
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "WanStudio <wanstudio@localhost>")
+# People's webhooks go to public addresses only, so an account cannot make the studio send
+# requests into its own network; a laptop (or a team whose receivers are inside) may allow it.
+NOTIFY_PRIVATE_WEBHOOKS = env_bool("NOTIFY_PRIVATE_WEBHOOKS", DEBUG or WANSTUDIO_LOCAL)
+NOTIFY_WEBHOOK_TIMEOUT = env_float("NOTIFY_WEBHOOK_TIMEOUT", 5.0)
+
 # --- content security policy ------------------------------------------------------------------
 # Content-Security-Policy (django-csp): no inline script or style anywhere, no eval.
 # htmx is loaded from a file and told not to inject its indicator <style> (see base.html).

@@ -39,6 +39,13 @@ from .library import (  # noqa: F401
     random_media_name,
     source_upload_to,
 )
+from .notification import (  # noqa: F401
+    CHOOSABLE_KINDS,
+    DeliveryStatus,
+    EventKind,
+    NotificationSettings,
+    WebhookDelivery,
+)
 from .sequence import (  # noqa: F401
     EXPORTING_STATUSES,
     SEQUENCE_SIZES,

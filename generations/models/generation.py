@@ -12,9 +12,10 @@ from django.db.models import Case, F, Q, Value, When
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 
-from .. import media
+from .. import media, notify
 from .ledger import LedgerEntry
 from .library import LoraPreset, SourceImage
+from .notification import EventKind
 
 
 class Batch(models.Model):
@@ -364,10 +365,15 @@ class Generation(models.Model):
         )
 
     def mark_needs_attention(self, why):
-        return self._move([Status.SUBMITTING], Status.NEEDS_ATTENTION, note=why, failure_reason=why)
+        moved = self._move(
+            [Status.SUBMITTING], Status.NEEDS_ATTENTION, note=why, failure_reason=why
+        )
+        if moved:
+            notify.announce(EventKind.GENERATION_FAILED, self)
+        return moved
 
     def mark_failed(self, why):
-        return self._move(
+        moved = self._move(
             ACTIVE_STATUSES,
             Status.FAILED,
             note=why,
@@ -375,6 +381,9 @@ class Generation(models.Model):
             finished_at=timezone.now(),
             eta_seconds=None,
         )
+        if moved:
+            notify.announce(EventKind.GENERATION_FAILED, self)
+        return moved
 
     def record_progress(self, *, processing, progress_percent, eta_seconds, next_poll_at):
         """A poll answered 'not finished yet'."""
@@ -421,7 +430,7 @@ class Generation(models.Model):
     def mark_succeeded(
         self, *, video_name, poster_name, duration, size, sha256, width=None, height=None
     ):
-        return self._move(
+        moved = self._move(
             [Status.DOWNLOADING],
             Status.SUCCEEDED,
             video=video_name,
@@ -434,6 +443,9 @@ class Generation(models.Model):
             failure_reason="",
             finished_at=timezone.now(),
         )
+        if moved:
+            notify.announce(EventKind.GENERATION_SUCCEEDED, self)
+        return moved
 
     def cancel(self):
         """Only before the API has it: the API has no cancel endpoint."""
@@ -473,6 +485,10 @@ class Generation(models.Model):
             self.reviewed_by = reviewer
             self.reviewed_at = timezone.now()
             self.save(update_fields=["review_state", "review_note", "reviewed_by", "reviewed_at"])
+            if reviewer is not None and reviewer.pk != self.owner_id:
+                notify.announce(
+                    EventKind.REVIEW_DECISION, self, reviewer=reviewer, decision=state, note=note
+                )
         return True
 
     def resolve_needs_attention(self, why):
