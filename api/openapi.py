@@ -20,8 +20,11 @@ from api.health import CHECKS
 from api.sequences import NOT_FOR_AN_EXTENSION
 from generations import wan_api
 from generations.forms import GenerationForm
-from generations.models import ExportStatus, ReviewState, Status, SubmitKey
+from generations.models import ExportStatus, ReviewState, ShareKind, Status, SubmitKey
+from generations.notes import MAX_FRAME, NoteForm
 from generations.sequences import MAX_CLIPS, MAX_CROSSFADE_SECONDS, SequenceForm
+from generations.shares import DEFAULT_HOURS, ShareForm
+from generations.shares import MAX_ITEMS as MAX_SHARED_ITEMS
 from generations.shots import OVERRIDABLE
 
 OPENAPI_VERSION = "3.1.0"
@@ -329,6 +332,56 @@ def sequence_schema():
     )
 
 
+def share_request():
+    properties = form_properties(ShareForm, ("expires_in_hours", "password", "show_parameters"), {})
+    properties["expires_in_hours"]["default"] = DEFAULT_HOURS
+    properties["show_parameters"]["default"] = False
+    properties["generations"] = {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": MAX_SHARED_ITEMS,
+        "items": {"type": "integer"},
+        "description": "Finished generations you may see (never flagged ones).",
+    }
+    properties["board"] = {
+        "type": "integer",
+        "description": "A board: what is on it at each visit.",
+    }
+    properties["sequence"] = {
+        "type": "integer",
+        "description": "An exported sequence: its newest export at each visit.",
+    }
+    return {
+        "type": "object",
+        "properties": properties,
+        "description": "Exactly one of `generations`, `board` or `sequence`.",
+    }
+
+
+def share_schema():
+    return strict(
+        {
+            "id": {"type": "integer"},
+            "url": {**LINK, "description": "What a guest opens: /s/<signed id>/."},
+            "kind": {"type": "string", "enum": ShareKind.values},
+            "generations": {
+                "type": "array",
+                "items": {"type": "integer"},
+                "description": "The hand-picked generations (empty for a board or a sequence).",
+            },
+            "board": nullable({"type": "integer"}),
+            "sequence": nullable({"type": "integer"}),
+            "created_by": {"type": "string"},
+            "created_at": TIME,
+            "expires_at": TIME,
+            "revoked_at": nullable(TIME),
+            "has_password": {"type": "boolean"},
+            "show_parameters": {"type": "boolean"},
+        },
+        "A link for people without an account; it answers 410 once expired or withdrawn.",
+    )
+
+
 def health_schema():
     check = {
         "type": "object",
@@ -404,6 +457,9 @@ def schemas():
             "required": ["generation"],
         },
         "SequenceList": strict({"results": {"type": "array", "items": ref("schemas", "Sequence")}}),
+        **note_schemas(),
+        "Share": share_schema(),
+        "ShareList": strict({"results": {"type": "array", "items": ref("schemas", "Share")}}),
         "HealthReport": health_schema(),
         "Errors": strict(
             {
@@ -744,6 +800,203 @@ def sequence_operations():
     }
 
 
+SHARE_EXAMPLE = {
+    "id": 7,
+    "url": "https://studio.example.com/s/7:Xc1bZ0yq2S8vN3kq4u9cTzJ0e5o/",
+    "kind": "generations",
+    "generations": [41, 42],
+    "board": None,
+    "sequence": None,
+    "created_by": "maya",
+    "created_at": "2025-06-01T09:00:00+00:00",
+    "expires_at": "2025-06-08T09:00:00+00:00",
+    "revoked_at": None,
+    "has_password": False,
+    "show_parameters": False,
+}
+
+
+def share_operations():
+    body = {"application/json": {"schema": share_request()}}
+    body["application/json"]["example"] = {"generations": [41, 42], "expires_in_hours": 168}
+    return {
+        "/api/shares/": {
+            "get": {
+                "tags": ["shares"],
+                "operationId": "listShares",
+                "summary": "The share links the person made, newest first",
+                "parameters": [ref("parameters", "limit")],
+                "responses": {
+                    "200": json_answer(
+                        "The list.", ref("schemas", "ShareList"), {"results": [SHARE_EXAMPLE]}
+                    ),
+                    **standard("401", "403"),
+                },
+            },
+            "post": {
+                "tags": ["shares"],
+                "operationId": "createShare",
+                "summary": "A signed, expiring link for people without an account",
+                "description": "A JSON object (form fields work too). Guests see only finished, "
+                "unflagged videos of what is shared, read at each visit.",
+                "requestBody": {"required": True, "content": body},
+                "responses": {
+                    "201": json_answer("Made.", ref("schemas", "Share"), SHARE_EXAMPLE),
+                    **standard("400", "401", "403"),
+                },
+            },
+        },
+        "/api/shares/{pk}/": {
+            "parameters": [ref("parameters", "pk")],
+            "get": {
+                "tags": ["shares"],
+                "operationId": "getShare",
+                "summary": "One of the person's share links",
+                "responses": {
+                    "200": json_answer("The link.", ref("schemas", "Share"), SHARE_EXAMPLE),
+                    **standard("401", "403", "404"),
+                },
+            },
+            "delete": {
+                "tags": ["shares"],
+                "operationId": "revokeShare",
+                "summary": "Withdraw a link: it answers 410 from now on",
+                "description": "Its maker or an admin; withdrawing again answers 204 again.",
+                "responses": {
+                    "204": {"description": "Withdrawn."},
+                    **standard("401", "403", "404"),
+                },
+            },
+        },
+    }
+
+
+NOTE_FIELDS = ("frame", "seconds", "end_frame", "end_seconds", "body", "parent")
+
+
+def note_request():
+    properties = form_properties(
+        NoteForm,
+        NOTE_FIELDS,
+        {
+            "frame": "The frame the note is about, from 0 (16 frames a second). Send this or "
+            "`seconds`; a reply sends neither.",
+            "seconds": "The time instead of `frame`: the frame shown then (2.5 is frame 40).",
+            "end_frame": "The last frame of a range, at or after `frame`.",
+            "end_seconds": "The end of a range as a time, instead of `end_frame`.",
+            "parent": "A reply: the id of the thread it answers (about the thread's frame).",
+        },
+    )
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": ["body"],
+        "description": "A note at a frame or a range of a finished video, or a reply.",
+    }
+
+
+def note_schemas():
+    frame = {"type": "integer", "minimum": 0, "maximum": MAX_FRAME}
+    seconds = {"type": "number", "minimum": 0, "description": "When the frame starts."}
+    reply = strict(
+        {
+            "id": {"type": "integer"},
+            "parent": {"type": "integer", "description": "The thread it answers."},
+            "author": {"type": "string", "description": "The name it was written under."},
+            "body": {"type": "string"},
+            "created_at": TIME,
+        },
+        "A reply: it is about its thread's frame.",
+    )
+    thread = strict(
+        {
+            "id": {"type": "integer"},
+            "frame": frame,
+            "end_frame": nullable({**frame, "description": "A range's last frame."}),
+            "seconds": seconds,
+            "end_seconds": nullable(seconds),
+            "author": {"type": "string", "description": "The name it was written under."},
+            "body": {"type": "string"},
+            "created_at": TIME,
+            "resolved_at": nullable(TIME),
+            "resolved_by": nullable({"type": "string"}),
+            "replies": {"type": "array", "items": ref("schemas", "NoteReply")},
+        },
+        "A note at a frame or a range of the video, with its replies, oldest first.",
+    )
+    listed = strict(
+        {
+            "frames": nullable({"type": "integer", "description": "How many the video has."}),
+            "results": {"type": "array", "items": ref("schemas", "NoteThread")},
+        },
+        "In timeline order.",
+    )
+    return {"NoteThread": thread, "NoteReply": reply, "NoteList": listed}
+
+
+NOTE_EXAMPLE = {
+    "id": 5,
+    "frame": 40,
+    "end_frame": 56,
+    "seconds": 2.5,
+    "end_seconds": 3.5,
+    "author": "rui",
+    "body": "The horizon tilts here; keep it level.",
+    "created_at": "2025-05-01T11:00:00+00:00",
+    "resolved_at": None,
+    "resolved_by": None,
+    "replies": [
+        {
+            "id": 6,
+            "parent": 5,
+            "author": "maya",
+            "body": "Re-rolled with another seed.",
+            "created_at": "2025-05-01T11:20:00+00:00",
+        }
+    ],
+}
+
+
+def note_operations():
+    body = {"application/json": {"schema": note_request()}, **form_bodies(note_request())}
+    body["application/json"]["example"] = {"seconds": 2.5, "body": "The horizon tilts here."}
+    made = {"oneOf": [ref("schemas", "NoteThread"), ref("schemas", "NoteReply")]}
+    return {
+        "/api/generations/{pk}/notes/": {
+            "parameters": [ref("parameters", "pk")],
+            "get": {
+                "tags": ["notes"],
+                "operationId": "listNotes",
+                "summary": "The review notes on a video's timeline, with their replies",
+                "responses": {
+                    "200": json_answer(
+                        "The threads.",
+                        ref("schemas", "NoteList"),
+                        {"frames": 81, "results": [NOTE_EXAMPLE]},
+                    ),
+                    **standard("401", "403", "404"),
+                },
+            },
+            "post": {
+                "tags": ["notes"],
+                "operationId": "createNote",
+                "summary": "Write a note at a frame or a range, or reply to a thread",
+                "description": "On a finished video the person may see; checked by the same "
+                "form as the studio's page.",
+                "requestBody": {"required": True, "content": body},
+                "responses": {
+                    "201": json_answer(
+                        "Written: the new thread, or the reply.",
+                        made,
+                        {**NOTE_EXAMPLE, "end_frame": None, "end_seconds": None, "replies": []},
+                    ),
+                    **standard("400", "401", "403", "404"),
+                },
+            },
+        },
+    }
+
+
 def service_operations():
     health = {
         "tags": ["service"],
@@ -858,10 +1111,18 @@ def document():
         "tags": [
             {"name": "generations", "description": "Videos from pictures: paid API work."},
             {"name": "sequences", "description": "Edits of finished clips: local work."},
+            {"name": "notes", "description": "Review notes on a video's timeline."},
+            {"name": "shares", "description": "Links for people without an account."},
             {"name": "callbacks", "description": "What the Wan API calls."},
             {"name": "service", "description": "Health and this description."},
         ],
-        "paths": {**generation_operations(), **sequence_operations(), **service_operations()},
+        "paths": {
+            **generation_operations(),
+            **note_operations(),
+            **sequence_operations(),
+            **share_operations(),
+            **service_operations(),
+        },
         "components": {
             "schemas": schemas(),
             "responses": responses(),

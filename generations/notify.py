@@ -182,6 +182,15 @@ def describe(kind, generation, details):
             "percent": percent,
         }
         return f"{percent} % of your monthly budget", text, {"budget": budget}
+    if kind == EventKind.GUEST_DECISION:
+        guest, decision = details["guest"], details["decision"]
+        verb = "approved" if decision == "approve" else "asked for changes to"
+        note = details.get("note") or ""
+        text = f"{guest} (a guest) {verb} your generation {number}." + (
+            f" Note: {note}" if note else ""
+        )
+        facts = {"guest": {"name": guest, "decision": decision, "note": note}}
+        return f"{number}: {guest} {verb} it", text, facts
     return "a test", "A test from WanStudio: your notifications reach you.", {}
 
 

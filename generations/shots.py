@@ -3,6 +3,9 @@
 An extension starts from one frame of its parent, decoded at the video's full size and kept as
 a source picture the way an upload is (re-encoded, the same pixels stored once). The new
 generation is made by the one submit path, GenerationForm, with the parent's settings.
+
+A clip's versions are the other takes of it: the clips of its shot and re-rolls of the same
+picture and prompt (Reuse settings with another seed).
 """
 
 import io
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 import av
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.db.models import Q
 from django.utils.text import slugify
 from PIL import Image
 
@@ -211,3 +215,35 @@ def chain_through(generation, user):
             return chain
         chain.append(following)
         seen.add(following.pk)
+
+
+# --- versions ------------------------------------------------------------------------------
+
+VERSIONS_SHOWN = 12
+
+
+def version_condition(generation, shot):
+    """Other takes of what generation shows: the clips of its shot (as shot_of read it), re-rolls
+    of the same picture and prompt, and other exports of the edit it is an export of."""
+    same = Q(source_image_id=generation.source_image_id, prompt=generation.prompt)
+    same |= Q(pk__in=[clip.pk for clip, _depth in shot])
+    if generation.from_sequence_id is not None:
+        same |= Q(from_sequence_id=generation.from_sequence_id)
+    return same
+
+
+def versions_of(generation, shot, user):
+    """The versions user may see, generation among them, newest first: at most VERSIONS_SHOWN."""
+    visible = Generation.objects.visible_to(user).filter(version_condition(generation, shot))
+    return list(visible.select_related("owner").order_by("-created_at", "-id")[:VERSIONS_SHOWN])
+
+
+def previous_version(generation, shot, user):
+    """The newest finished version made before generation: what "compare with previous version"
+    opens beside it."""
+    earlier = Q(created_at__lt=generation.created_at) | Q(
+        created_at=generation.created_at, pk__lt=generation.pk
+    )
+    visible = Generation.objects.visible_to(user).filter(version_condition(generation, shot))
+    finished = visible.filter(earlier, status=Status.SUCCEEDED)
+    return finished.order_by("-created_at", "-id").first()

@@ -3,8 +3,10 @@ from django.urls import path
 from studio.views import boards as board_pages
 from studio.views import bulk as file_transfers
 from studio.views import compare, gallery, generation, library, live, media, people, review, team
+from studio.views import notes as note_pages
 from studio.views import notifications as notification_pages
 from studio.views import sequences as sequence_pages
+from studio.views import shares as share_pages
 from studio.views import studio as studio_page
 
 app_name = "studio"
@@ -33,7 +35,28 @@ urlpatterns = [
     path("review/", review.review_next, name="review-next"),
     path("review/<int:pk>/", review.review, name="review"),
     path("review/<int:pk>/decide/", review.decide, name="review-decide"),
+    # --- review notes on a video's timeline: a note at a frame or a range, replies, resolved ---
+    path("generations/<int:pk>/notes/", note_pages.add_note, name="notes"),
+    path("notes/<int:pk>/reply/", note_pages.reply, name="note-reply"),
+    path("notes/<int:pk>/resolve/", note_pages.resolve, name="note-resolve"),
     path("ledger/", team.ledger, name="ledger"),
+    # --- a person's notifications: e-mail, their webhook, its deliveries ---
+    path(
+        "settings/notifications/",
+        notification_pages.notification_settings,
+        name="notifications",
+    ),
+    path(
+        "settings/notifications/secret/",
+        notification_pages.new_webhook_secret,
+        name="notifications-secret",
+    ),
+    path("settings/notifications/test/", notification_pages.send_test, name="notifications-test"),
+    path(
+        "settings/notifications/deliveries/",
+        notification_pages.deliveries,
+        name="notifications-deliveries",
+    ),
     path("studio/resume/", team.resume, name="resume"),
     # --- the team page: people, roles, budgets ---
     path("team/", people.team, name="team"),
@@ -97,21 +120,13 @@ urlpatterns = [
     path("gallery/selection/tag/", board_pages.tag_selection, name="gallery-tag"),
     path("generations/<int:pk>/boards/", generation.organise_boards, name="detail-boards"),
     path("generations/<int:pk>/tags/", generation.organise_tags, name="detail-tags"),
-    # --- a person's notifications: e-mail, their webhook, its deliveries ---
-    path(
-        "settings/notifications/",
-        notification_pages.notification_settings,
-        name="notifications",
-    ),
-    path(
-        "settings/notifications/secret/",
-        notification_pages.new_webhook_secret,
-        name="notifications-secret",
-    ),
-    path("settings/notifications/test/", notification_pages.send_test, name="notifications-test"),
-    path(
-        "settings/notifications/deliveries/",
-        notification_pages.deliveries,
-        name="notifications-deliveries",
-    ),
+    # --- share links: the team's side, then the guest's (no account; see views/shares.py) ---
+    path("shares/", share_pages.share_list, name="shares"),
+    path("shares/new/", share_pages.new_share, name="share-new"),
+    path("shares/<int:pk>/revoke/", share_pages.revoke_share, name="share-revoke"),
+    path("s/<str:token>/", share_pages.guest_page, name="share-guest"),
+    path("s/<str:token>/password/", share_pages.guest_password, name="share-password"),
+    path("s/<str:token>/v/<int:pk>.mp4", share_pages.guest_video, name="share-video"),
+    path("s/<str:token>/v/<int:pk>/poster.jpg", share_pages.guest_poster, name="share-poster"),
+    path("s/<str:token>/v/<int:pk>/decide/", share_pages.guest_decide, name="share-decide"),
 ]

@@ -3,7 +3,7 @@
 import pytest
 
 from .live_studio import LiveStudio
-from .support.chromium import SCREENSHOTS, logged_in_page, wait_for_js
+from .support.chromium import DESKTOP, SCREENSHOTS, logged_in_page, wait_for_js
 from .support.pictures import picture_bytes
 
 pytestmark = [pytest.mark.live, pytest.mark.browser]
@@ -119,3 +119,89 @@ def test_library_pages(page, studio):
     page.get_by_role("button", name="Save").click()
     page.wait_for_selector("text=Prompt preset “Lanterns” saved.")
     page.screenshot(path=SCREENSHOTS / "library-prompts.png", full_page=True)
+
+
+# --- review notes on the player's timeline ------------------------------------------------------
+
+PLAYER = "document.getElementById('player')"
+
+
+def finished_video(studio):
+    """A finished video of this studio: one an earlier test made, else a new one."""
+    rows = studio.api("GET", "/api/generations/").json()["results"]
+    done = [row for row in rows if row["status"] == "succeeded" and row["sequence"] is None]
+    if done:
+        return done[0]
+    made = studio.create(PROMPT, picture_bytes(960, 540), seed=11)
+    return studio.wait_for_terminal([made["id"]])[made["id"]]
+
+
+def pause_at(page, seconds):
+    page.evaluate(f"{PLAYER}.pause(); {PLAYER}.currentTime = {seconds}")
+    wait_for_js(page, f"!{PLAYER}.seeking && Math.abs({PLAYER}.currentTime - {seconds}) < 0.01")
+
+
+def test_a_note_at_the_paused_frame_is_a_marker_that_seeks_back_there(page, studio):
+    video = finished_video(studio)
+    page.goto(f"{studio.base_url}/generations/{video['id']}/")
+    wait_for_js(page, f"{PLAYER}.readyState >= 1")
+    duration = page.evaluate(f"{PLAYER}.duration")
+
+    pause_at(page, 2.5)
+    assert page.locator("#note-at").inner_text() == "Comment at 2.50 s (frame 40)"
+    page.locator("#note-body").fill("The horizon tilts here: keep it level")
+    page.locator("#note-body").press("Enter")  # posts in place (htmx)
+    thread = page.locator(".note-thread", has_text="keep it level")
+    thread.wait_for()
+
+    bar = page.locator("#note-bar").bounding_box()
+    pin = page.locator(".note-mark .note-pin").first.bounding_box()
+    centre = pin["x"] + pin["width"] / 2
+    assert (centre - bar["x"]) / bar["width"] == pytest.approx(2.5 / duration, abs=0.01)
+
+    # A range: pause at 1 s, write, move on half a second, "To current frame".
+    pause_at(page, 1.0)
+    page.locator("#note-body").fill("The sky flickers")
+    pause_at(page, 1.5)
+    page.get_by_role("button", name="To current frame (24)").click()
+    assert page.locator("#note-at").inner_text() == "Comment on 1.00–1.50 s (frames 16–24)"
+    page.get_by_role("button", name="Post", exact=True).click()
+    page.locator(".note-thread", has_text="sky flickers").wait_for()
+    assert page.locator(".note-mark .note-band").count() == 1
+
+    page.reload()  # read afresh: the markers as the server places them, the audit trail
+    wait_for_js(page, f"{PLAYER}.readyState >= 1")
+    page.locator(".review-trail summary").click()
+    pause_at(page, 0.2)
+    page.locator(".note-mark").nth(1).click()  # timeline order: the range first
+    wait_for_js(page, f"!{PLAYER}.seeking")
+    assert page.evaluate(f"{PLAYER}.currentTime") == pytest.approx(2.5, abs=1 / 16)
+    assert "highlighted" in (thread.get_attribute("class") or "")
+    page.keyboard.press(".")  # a frame on, then back
+    wait_for_js(page, "document.getElementById('note-at').textContent.includes('frame 41')")
+    page.keyboard.press(",")
+    wait_for_js(page, "document.getElementById('note-at').textContent.includes('frame 40')")
+    wait_for_js(page, f"{PLAYER}.readyState >= 2 && !{PLAYER}.seeking")
+    page.wait_for_timeout(500)  # the player's own loading ring fades out
+    page.screenshot(path=SCREENSHOTS / "review-notes-desktop.png", full_page=True)
+
+    page.emulate_media(color_scheme="dark")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=SCREENSHOTS / "review-notes-phone-dark.png", full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    # The review page: the same notes under its player, the open ones counted by the decisions.
+    studio.manage("shell", "-c", MAKE_MAYA_A_REVIEWER)
+    page.emulate_media(color_scheme="light")
+    page.set_viewport_size(DESKTOP)
+    page.goto(f"{studio.base_url}/review/{video['id']}/")
+    assert "2 open notes" in page.locator("#review-form").inner_text()
+    pause_at(page, 2.5)
+    page.screenshot(path=SCREENSHOTS / "review-notes-review-page.png", full_page=True)
+
+
+MAKE_MAYA_A_REVIEWER = (
+    "from django.contrib.auth import get_user_model; "
+    "from generations.roles import REVIEWER, assign_role; "
+    "assign_role(get_user_model().objects.get(username='maya'), REVIEWER)"
+)

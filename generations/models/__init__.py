@@ -39,6 +39,12 @@ from .library import (  # noqa: F401
     random_media_name,
     source_upload_to,
 )
+from .note import (  # noqa: F401
+    AUTHOR_NAME_MAX_CHARS,
+    FRAMES_PER_SECOND,
+    NOTE_MAX_CHARS,
+    ReviewNote,
+)
 from .notification import (  # noqa: F401
     CHOOSABLE_KINDS,
     DeliveryStatus,
@@ -56,6 +62,15 @@ from .sequence import (  # noqa: F401
     SequenceClip,
     SequenceQuerySet,
     Transition,
+)
+from .share import (  # noqa: F401
+    SHARE_TOKEN_SALT,
+    GuestDecision,
+    Share,
+    ShareEvent,
+    ShareEventKind,
+    ShareItem,
+    ShareKind,
 )
 from .team import (  # noqa: F401
     ApiToken,

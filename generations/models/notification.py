@@ -25,6 +25,7 @@ class EventKind(models.TextChoices):
     GENERATION_FAILED = "generation.failed", "My generation failed or needs attention"
     REVIEW_DECISION = "review.decision", "A review decision on my work"
     BUDGET_WARNING = "budget.warning", "My monthly budget reached 80 %"
+    GUEST_DECISION = "guest.decision", "A guest's decision on my work through a share link"
     TEST = "test", "A test from the notifications page"
 
 
@@ -35,6 +36,7 @@ DEFAULT_EMAIL_KINDS = [
     EventKind.GENERATION_FAILED,
     EventKind.REVIEW_DECISION,
     EventKind.BUDGET_WARNING,
+    EventKind.GUEST_DECISION,
 ]
 SECRET_PREFIX = "whsec_"
 

@@ -1,10 +1,13 @@
 """Template tags for pieces every page shows."""
 
+from datetime import timedelta
+
 from django import template
 from django.utils import timezone
+from django.utils.timesince import timesince
 
 from generations import failures
-from generations.models import Status
+from generations.models import FRAMES_PER_SECOND, Status
 
 register = template.Library()
 
@@ -58,3 +61,42 @@ def progress_bar(generation):
         elapsed = (timezone.now() - generation.progress_at).total_seconds()
         seconds_left = max(1, round(generation.eta_seconds - elapsed))
     return {"generation": generation, "shown": shown, "seconds_left": seconds_left}
+
+
+@register.filter
+def frame_time(frame):
+    """A note's frame as the time it starts: "2.50 s" (16 fps)."""
+    return "" if frame is None else f"{frame / FRAMES_PER_SECOND:.2f} s"
+
+
+@register.filter
+def written_ago(moment):
+    """ "just now", or "5 minutes ago": when a note was written."""
+    if timezone.now() - moment < timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(moment)} ago"
+
+
+@register.filter
+def note_time(note):
+    """When a note is: "2.50 s", or a range's "1.00–1.50 s"."""
+    if not note.is_range:
+        return frame_time(note.frame)
+    return f"{note.frame / FRAMES_PER_SECOND:.2f}–{frame_time(note.end_frame)}"
+
+
+@register.filter
+def timeline_percent(frame, frames):
+    """Where frame sits on a timeline of `frames` frames, as an SVG/CSS length: "49.38%".
+    Written with a dot whatever the locale, and kept within the bar."""
+    if frame is None or not frames:
+        return "0%"
+    return f"{min(100.0, max(0.0, 100 * frame / frames)):.2f}%"
+
+
+@register.filter
+def timeline_span(note, frames):
+    """How wide a range note's band is on the timeline, as a percentage of the bar."""
+    if note.end_frame is None or not frames:
+        return "0%"
+    return f"{min(100.0, max(0.0, 100 * (note.end_frame - note.frame) / frames)):.2f}%"

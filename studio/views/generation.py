@@ -7,13 +7,14 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from generations import boards, shots
+from generations import boards, notes, shots
 from generations.jobs import enqueue_submit
-from generations.models import TAG_MAX_CHARS, Board, Favourite
+from generations.models import TAG_MAX_CHARS, Board, Favourite, Status
 from lib.file_responses import stored_file_response
 from studio import gallery
 from studio.access import can_view, owned_generation, visible_generation
 from studio.forms import BoardChoiceForm, TagForm
+from studio.notes import notes_context
 
 
 @can_view
@@ -21,22 +22,28 @@ def generation_detail(request, pk):
     return detail_page(request, visible_generation(request, pk))
 
 
-def detail_page(request, generation, status=200, **organise_forms):
-    """The page (or, for htmx, its body); organise_forms are the board and tag forms when
-    they come back with an error."""
+def detail_page(request, generation, status=200, note_form=None, reply_form=None, **organise_forms):
+    """The page (or, for htmx, its body); the forms (a note, a reply, a board, a tag) are
+    given when they come back with an error."""
     template = "studio/partials/detail_body.html" if request.htmx else "studio/detail.html"
     newer, older = gallery.neighbours(generation, request.user)
     has_shot = generation.parent_id or generation.extensions.exists()
+    shot = shots.shot_of(generation, request.user) if has_shot else []
     context = {
         "generation": generation,
         "newer": newer,
         "older": older,
-        "shot": shots.shot_of(generation, request.user) if has_shot else [],
+        "shot": shot,
+        "versions": shots.versions_of(generation, shot, request.user),
+        "previous_version": shots.previous_version(generation, shot, request.user),
         "is_favourite": Favourite.objects.filter(user=request.user, generation=generation).exists(),
         "can_manage": generation.owner_id == request.user.pk
         or request.user.has_perm("generations.change_generation"),
         **organise_context(generation, **organise_forms),
     }
+    if generation.status == Status.SUCCEEDED:
+        context.update(notes_context(request.user, generation, "detail", note_form, reply_form))
+        context["review_trail"] = notes.review_trail(generation, context["timeline"].threads)
     response = render(request, template, context, status=status)
     if request.htmx and not generation.is_active:
         response.status_code = HttpResponseStopPolling.status_code

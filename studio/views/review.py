@@ -7,7 +7,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from generations.models import Generation, ReviewState
+from generations.models import Generation, ReviewState, Status
+from studio.notes import notes_context
 
 DECISIONS = {ReviewState.APPROVED, ReviewState.REJECTED, ReviewState.FLAGGED, ReviewState.PENDING}
 
@@ -59,6 +60,11 @@ def review(request, pk):
         Generation.objects.visible_to(request.user).select_related("owner", "source_image"),
         pk=pk,
     )
+    return review_page(request, generation)
+
+
+def review_page(request, generation, status=200, note_form=None, reply_form=None):
+    """The page; the note and reply forms are given when they come back with an error."""
     earlier = queue_before(generation).count()
     context = {
         "generation": generation,
@@ -70,7 +76,9 @@ def review(request, pk):
         .values_list("pk", flat=True)
         .first(),
     }
-    return render(request, "studio/review.html", context)
+    if generation.status == Status.SUCCEEDED:
+        context.update(notes_context(request.user, generation, "review", note_form, reply_form))
+    return render(request, "studio/review.html", context, status=status)
 
 
 @permission_required("generations.review_generation", raise_exception=True)
