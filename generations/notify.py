@@ -50,6 +50,7 @@ BUDGET_WARNING_SHARE = Decimal("0.8")
 RETRYABLE_CODES = {408, 425, 429}
 REVIEW_VERBS = {
     "approved": "approved",
+    "changes": "asked for changes to",
     "rejected": "rejected",
     "flagged": "flagged",
     "pending": "set back to pending review",
@@ -166,7 +167,8 @@ def describe(kind, generation, details):
         note = details.get("note") or ""
         text = f"{reviewer} {verb} your generation {number}." + (f" Note: {note}" if note else "")
         review = {"decision": decision, "by": reviewer, "note": note}
-        return f"{number} {verb} by {reviewer}", text, {"review": review}
+        title = "changes requested" if decision == "changes" else verb
+        return f"{number} {title} by {reviewer}", text, {"review": review}
     if kind == EventKind.BUDGET_WARNING:
         spent, limit = details["spent"], details["limit"]
         currency = settings.WAN_PRICE_CURRENCY

@@ -46,6 +46,25 @@ def test_queue_shows_progress_and_shortcuts(reviewer_client, finished):
     assert "js/review.js" in page
 
 
+def test_a_reviewer_requests_changes_and_the_owner_sees_what_to_change(
+    reviewer_client, member_client, finished
+):
+    page = reviewer_client.get(f"/review/{finished.pk}/").content.decode()
+    assert 'id="request-changes"' in page and "<kbd>X</kbd>" in page
+
+    reviewer_client.post(
+        f"/review/{finished.pk}/decide/", {"state": "changes", "note": "slower pan, warmer light"}
+    )
+
+    finished.refresh_from_db()
+    assert finished.review_state == ReviewState.CHANGES
+    trail = ReviewEvent.objects.filter(generation=finished).values_list("from_state", "to_state")
+    assert list(trail) == [("pending", "changes")]
+    owner_page = member_client.get(f"/generations/{finished.pk}/").content.decode()
+    assert "Changes requested" in owner_page and "slower pan, warmer light" in owner_page
+    assert member_client.get("/gallery/", {"review": "changes"}).status_code == 200
+
+
 def test_unfinished_generation_cannot_be_reviewed(reviewer_client, make_generation):
     generation = make_generation()
     reviewer_client.post(f"/review/{generation.pk}/decide/", {"state": "approved"})

@@ -97,6 +97,8 @@ def cascade_unless_in_flight(collector, field, sub_objs, using):
 class ReviewState(models.TextChoices):
     PENDING = "pending", "Pending review"
     APPROVED = "approved", "Approved"
+    # Not final: the owner is asked for another take (a note says what to change).
+    CHANGES = "changes", "Changes requested"
     REJECTED = "rejected", "Rejected"
     FLAGGED = "flagged", "Flagged"
 

@@ -10,7 +10,13 @@ from django.views.decorators.http import require_POST
 from generations.models import Generation, ReviewState, Status
 from studio.notes import notes_context
 
-DECISIONS = {ReviewState.APPROVED, ReviewState.REJECTED, ReviewState.FLAGGED, ReviewState.PENDING}
+DECISIONS = {
+    ReviewState.APPROVED,
+    ReviewState.CHANGES,
+    ReviewState.REJECTED,
+    ReviewState.FLAGGED,
+    ReviewState.PENDING,
+}
 
 
 def review_queue():
@@ -87,7 +93,7 @@ def decide(request, pk):
     generation = get_object_or_404(Generation.objects.visible_to(request.user), pk=pk)
     state = request.POST.get("state")
     if state not in DECISIONS:
-        messages.error(request, "Choose approve, reject or flag.")
+        messages.error(request, "Choose approve, request changes, reject or flag.")
         return redirect("studio:review", pk=pk)
     if not generation.review(request.user, state, request.POST.get("note", "").strip()):
         messages.error(request, "Only a finished video can be reviewed.")

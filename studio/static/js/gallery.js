@@ -223,7 +223,7 @@
         " ": () => (video.paused ? video.play() : video.pause()),
         ",": () => { video.pause(); video.currentTime = Math.max(0, video.currentTime - FRAME); },
         ".": () => { video.pause(); video.currentTime = Math.min(video.duration || 0, video.currentTime + FRAME); },
-        f: () => favourite(), a: () => review("approved"), r: () => review("rejected"), F: () => review("flagged"),
+        f: () => favourite(), a: () => review("approved"), x: () => review("changes"), r: () => review("rejected"), F: () => review("flagged"),
       };
       const act = keys[event.key];
       if (!act) return;

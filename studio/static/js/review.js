@@ -1,4 +1,4 @@
-// Keyboard shortcuts of the review queue: A approve, R reject, F flag,
+// Keyboard shortcuts of the review queue: A approve, X request changes, R reject, F flag,
 // J/K next/previous, N focus the note. Typing in the note is never hijacked.
 document.addEventListener("keydown", (event) => {
   const typing = event.target.closest("input, textarea, select");
@@ -10,6 +10,7 @@ document.addEventListener("keydown", (event) => {
   const click = (id) => document.getElementById(id)?.click();
   const actions = {
     a: () => click("approve"),
+    x: () => click("request-changes"),
     r: () => click("reject"),
     f: () => click("flag"),
     j: () => click("next"),
