@@ -33,6 +33,13 @@ MAKE_ADMIN_AND_LORA = (
     "LoraPreset.objects.create(name='Painting', path='Remade-AI/Painting', default_scale=0.8)"
 )
 
+MAKE_BOARD = (
+    "from generations.models import Board, Generation; from generations import boards; "
+    "board = Board.objects.create(name='Client launch'); "
+    "boards.place_on_board(board, Generation.objects.filter(pk__in={ids}), None); "
+    "print(board.pk)"
+)
+
 
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory):
@@ -63,12 +70,17 @@ def content(studio):
     clips = {"clips": [{"generation": harbour["id"]}, {"generation": tower["id"]}]}
     sequence = studio.api("POST", "/api/sequences/", json=clips)
     assert sequence.status_code == 201, sequence.text
+    board = studio.manage("shell", "-c", MAKE_BOARD.format(ids=[harbour["id"], tower["id"]]))
+    share = studio.api("POST", "/api/shares/", json={"generations": [harbour["id"]]})
+    assert share.status_code == 201, share.text
     return {
         "first": harbour["id"],
         "second": tower["id"],
         "failed": failed["id"],
         "batch": batch["batch"],
         "sequence": sequence.json()["id"],
+        "board": board.splitlines()[-1],
+        "share": share.json()["url"].split("://", 1)[1].split("/", 1)[1],
     }
 
 
@@ -108,6 +120,10 @@ def pages_to_check(content):
         "extend": f"/generations/{first}/extend/",
         "team": "/team/",
         "notifications": "/settings/notifications/",
+        "boards": "/boards/",
+        "board": f"/boards/{content['board']}/",
+        "shares": "/shares/",
+        "guest": f"/{content['share']}",
     }
 
 
