@@ -135,6 +135,26 @@ def test_adding_the_selection_goes_back_to_the_filtered_gallery(member_client, m
     assert response["Location"] == "/gallery/?q=scene"
 
 
+def test_the_gallery_viewer_puts_the_video_on_show_on_a_board(member_client, make_video, board):
+    video = make_video()
+    assert b'id="viewer-board"' in member_client.get("/gallery/").content
+
+    said = member_client.post(
+        "/gallery/selection/board/", {"ids": [video.pk], "board": board.pk}, HTTP_HX_REQUEST="true"
+    )
+    refused = member_client.post(
+        "/gallery/selection/board/", {"ids": [video.pk], "board": "999"}, HTTP_HX_REQUEST="true"
+    )
+
+    assert (said.status_code, said.content.decode()) == (
+        200,
+        f"1 added to “{board}” (0 already there).",
+    )
+    assert refused.status_code == 400 and "no such board" in refused.content.decode()
+    assert on_board(board) == {video.pk}
+    assert b"added to" not in member_client.get("/gallery/").content  # no message left over
+
+
 def test_the_selection_without_a_board_says_so(member_client, make_video, db):
     video = make_video()
     response = member_client.post(

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -112,13 +113,19 @@ def add_selection_to_board(request):
     ids = selected_ids(request.POST)
     choice = BoardChoiceForm(request.POST)
     if ids is None:
-        messages.error(request, f"Select between 1 and {SELECTION_LIMIT} generations first.")
+        level, said = messages.ERROR, f"Select between 1 and {SELECTION_LIMIT} generations first."
     elif not choice.is_valid():
-        messages.error(request, " ".join(choice.errors["board"]))
+        level, said = messages.ERROR, " ".join(choice.errors["board"])
     else:
         board = choice.cleaned_data["board"]
         added = boards.add_to_board(board, ids, request.user)
-        messages.success(request, f"{added} added to “{board}” ({len(ids) - added} already there).")
+        level, said = (
+            messages.SUCCESS,
+            f"{added} added to “{board}” ({len(ids) - added} already there).",
+        )
+    if request.htmx:  # the gallery viewer says it in place, leaving no message for later
+        return HttpResponse(said, status=400 if level == messages.ERROR else 200)
+    messages.add_message(request, level, said)
     return back_to_gallery(request)
 
 

@@ -183,6 +183,20 @@
     const star = current?.querySelector(".star");
     if (star) htmx.trigger(star, "click");
   };
+  // Add to board from the viewer: the one video on show, said in place.
+  $("viewer-board")?.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!current) return;
+    const form = event.target;
+    const body = new FormData(form);
+    body.set("ids", current.dataset.id);
+    const response = await fetch(form.action, {
+      method: "POST", body, credentials: "same-origin",
+      headers: { "X-CSRFToken": csrf(), "HX-Request": "true" },
+    });
+    const said = [200, 400].includes(response.status) ? await response.text() : "";
+    $("viewer-status").textContent = said || "That did not go through.";
+  });
   const review = async (state) => {
     const gallery = $("gallery-body");
     if (!current || !gallery?.dataset.mayReview) return;
