@@ -1,6 +1,7 @@
 """Review notes at work: the one form that checks a note for the page and the JSON API alike,
-replies, resolving and reopening a thread, a video's threads as a viewer may read them, and the
-review's audit trail with the notes beside its decisions.
+replies, resolving and reopening a thread, showing it to guests, a video's threads as a viewer
+(or a guest) may read them, and the review's audit trail with the notes beside its decisions.
+A note or reply by anyone but the video's owner tells the owner (EventKind.COMMENT).
 
 Frames count at 16 fps: a video of 5.0625 s has round(5.0625 × 16) = 81 frames, 0 to 80, and
 frame N starts at N / 16 s. A time names the frame shown at that moment, so 2.5 s is frame 40.
@@ -11,12 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django import forms
+from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from . import notify
 from .models import (
     FRAMES_PER_SECOND,
     NOTE_MAX_CHARS,
+    EventKind,
     Generation,
     ReviewNote,
     Status,
@@ -161,13 +165,14 @@ class NoteForm(forms.Form):
             return f"The video lasts {length}: {seconds:g} s is past its end."
         return f"The video has {last + 1} frames (0 to {last}, {length}): no frame {frame}."
 
-    def save(self, author, author_name=None):
+    def save(self, author, author_name=None, shown_to_guests=False):
         """The note or reply, written by author (a person), or by author_name alone (a guest)."""
         data = self.cleaned_data
-        body = data["body"]
+        body, shown = data["body"], shown_to_guests
         if "thread" in data:
-            return reply(data["thread"], author, body, author_name)
-        return add_note(self.generation, author, body, data["start"], data["end"], author_name)
+            return reply(data["thread"], author, body, author_name, shown)
+        start, end = data["start"], data["end"]
+        return add_note(self.generation, author, body, start, end, author_name, shown)
 
 
 # --- writing --------------------------------------------------------------------------------
@@ -177,26 +182,42 @@ def name_of(author, author_name):
     return author_name or author.get_username()
 
 
-def add_note(generation, author, body, frame, end_frame=None, author_name=None):
+def add_note(
+    generation, author, body, frame, end_frame=None, author_name=None, shown_to_guests=False
+):
     """A new thread at frame (to end_frame, for a range): checked by NoteForm first."""
-    return ReviewNote.objects.create(
-        generation=generation,
-        author=author,
-        author_name=name_of(author, author_name),
-        frame=frame,
-        end_frame=end_frame,
-        body=body,
-    )
+    with transaction.atomic():  # the owner hears of it only if it is kept
+        note = ReviewNote.objects.create(
+            generation=generation,
+            author=author,
+            author_name=name_of(author, author_name),
+            frame=frame,
+            end_frame=end_frame,
+            body=body,
+            shown_to_guests=shown_to_guests,
+        )
+        tell_the_owner(note, generation)
+    return note
 
 
-def reply(thread, author, body, author_name=None):
-    return ReviewNote.objects.create(
-        generation_id=thread.generation_id,
-        parent=thread,
-        author=author,
-        author_name=name_of(author, author_name),
-        body=body,
-    )
+def reply(thread, author, body, author_name=None, shown_to_guests=False):
+    with transaction.atomic():
+        note = ReviewNote.objects.create(
+            generation_id=thread.generation_id,
+            parent=thread,
+            author=author,
+            author_name=name_of(author, author_name),
+            body=body,
+            shown_to_guests=shown_to_guests,
+        )
+        tell_the_owner(note, thread.generation)
+    return note
+
+
+def tell_the_owner(note, generation):
+    """A comment by a teammate or a guest reaches the video's owner; their own does not."""
+    if note.author_id is None or note.author_id != generation.owner_id:
+        notify.announce(EventKind.COMMENT, generation, note=note)
 
 
 def resolve(thread, person):
@@ -210,6 +231,12 @@ def resolve(thread, person):
 def reopen(thread):
     ReviewNote.objects.filter(pk=thread.pk).update(resolved_at=None, resolved_by=None)
     thread.refresh_from_db(fields=["resolved_at", "resolved_by"])
+
+
+def show_to_guests(thread, shown):
+    """Show the thread, replies included, through every link that shares its video, or hide it."""
+    ReviewNote.objects.filter(pk=thread.pk, parent__isnull=True).update(shown_to_guests=shown)
+    thread.refresh_from_db(fields=["shown_to_guests"])
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -250,6 +277,18 @@ class Timeline:
 
 def timeline_of(generation, viewer):
     return Timeline(frame_count(generation), threads_for(generation, viewer))
+
+
+def guest_timelines(generations):
+    """{generation id: Timeline of the threads shown to guests} for these shared generations, in
+    two queries whatever their number. Resolving is the team's business: a guest sees no state."""
+    roots = ReviewNote.objects.filter(
+        generation__in=[row.pk for row in generations], parent__isnull=True, shown_to_guests=True
+    ).prefetch_related(REPLIES)
+    threads = {}
+    for thread in roots:
+        threads.setdefault(thread.generation_id, []).append(thread)
+    return {row.pk: Timeline(frame_count(row), threads.get(row.pk, [])) for row in generations}
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
 """Notifications out: e-mail and each person's own webhook, for what happens to their work.
 
 `announce` is called where something happens (a generation finishes or fails, a review
-decision, a budget at 80 %). It records the outgoing work in the caller's transaction and hands
-it to the cluster once that commits: it never sends anything itself and never raises into its
-caller, so a dead receiver or a broken mail server cannot slow or stop the pipeline.
+decision, a comment, a guest's decision, a budget at 80 %). It records the outgoing work in the
+caller's transaction and hands it to the cluster once that commits: it never sends anything
+itself and never raises into its caller, so a dead receiver or a broken mail server cannot slow
+or stop the pipeline.
 
 A webhook is a POST of JSON (or, with the Slack option, `{"text": ...}`), signed:
 
@@ -193,7 +194,34 @@ def describe(kind, generation, details):
         )
         facts = {"guest": {"name": guest, "decision": decision, "note": note}}
         return f"{number}: {guest} {verb} it", text, facts
+    if kind == EventKind.COMMENT:
+        return describe_comment(number, generation, details["note"])
     return "a test", "A test from WanStudio: your notifications reach you.", {}
+
+
+def describe_comment(number, generation, note):
+    who = f"{note.author_name} (a guest)" if note.by_guest else note.author_name
+    thread = note.parent or note
+    at = f"{thread.seconds:.2f} s"
+    if note.parent_id:
+        text = f"{who} replied to the note at {at} on your generation {number}: {note.body}"
+        title = f"{number}: {note.author_name} replied at {at}"
+    else:
+        text = (
+            f"{who} commented at {at} (frame {note.frame}) on your generation {number}: {note.body}"
+        )
+        title = f"{number}: {note.author_name} commented at {at}"
+    comment = {
+        "id": note.pk,
+        "thread": thread.pk,
+        "by": note.author_name,
+        "guest": note.by_guest,
+        "frame": thread.frame,
+        "body": note.body,
+    }
+    # Straight to the thread on the video's page.
+    url = absolute(f"{reverse('studio:detail', args=[generation.pk])}#note-{thread.pk}")
+    return title, text, {"comment": comment, "url": url}
 
 
 def email_body(event):

@@ -1,7 +1,7 @@
 """Share links at work: making one (the one form for the page and the JSON API), turning a
 token into its share or the reason it no longer works, what a guest may see through it, and
-what a guest did (the audit trail), with the per-link limits that keep a link from being
-hammered or its password guessed.
+what a guest did (the audit trail: openings, decisions, timeline comments), with the per-link
+limits that keep a link from being hammered or its password guessed.
 
 What a guest sees is read on every request: finished videos of the share that are not flagged,
 nor exports of an edit with a flagged clip. Deleting, flagging or revoking takes effect on the
@@ -22,11 +22,12 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from . import notify
+from . import notes, notify
 from .models import (
     Board,
     EventKind,
     Generation,
+    ReviewNote,
     ReviewState,
     Sequence,
     Share,
@@ -364,3 +365,57 @@ def decisions_by_generation(share, generations):
     for event in events:
         found.setdefault(event.generation_id, []).append(event)
     return found
+
+
+# --- a guest's comments on the timeline ----------------------------------------------------------
+
+
+class GuestNoteForm(notes.NoteForm):
+    """A guest's comment at a time of a shared video (`seconds`, which the page's script fills
+    from the player), or a reply to a thread shown to guests (`parent`), under a typed name."""
+
+    guest_name = forms.CharField(
+        label="Your name",
+        max_length=GUEST_NAME_MAX_CHARS,
+        error_messages={
+            "required": "Type your name: the team sees it beside your comment.",
+            "max_length": f"Keep your name to {GUEST_NAME_MAX_CHARS} characters.",
+        },
+    )
+
+    def clean(self):
+        starts_a_thread = self.data.get("parent") in (None, "")
+        if starts_a_thread and self.cleaned_data.get("seconds") is None:
+            if not self.has_error("seconds"):
+                self.add_error(
+                    "seconds", "Pause the video where the comment goes, or type the time."
+                )
+        return super().clean()
+
+    def thread_named(self, pk):
+        """Only a thread the guest can see: any other id is as missing as a wrong one."""
+        if pk is None:
+            return None
+        thread = ReviewNote.objects.filter(
+            generation=self.generation, pk=pk, parent__isnull=True, shown_to_guests=True
+        ).first()
+        if thread is None:
+            self.add_error("parent", "That thread is not on this video.")
+        return thread
+
+
+def record_comment(share, request, form):
+    """A guest's comment or reply (checked by GuestNoteForm): shown to guests, kept in the link's
+    audit trail, and the owner told (notes.tell_the_owner), all or nothing."""
+    name = form.cleaned_data["guest_name"]
+    with transaction.atomic():
+        note = form.save(None, author_name=name, shown_to_guests=True)
+        record_event(
+            share,
+            request,
+            ShareEventKind.COMMENT,
+            generation=form.generation,
+            body=note.body,
+            guest_name=name,
+        )
+    return note

@@ -39,6 +39,7 @@ urlpatterns = [
     path("generations/<int:pk>/notes/", note_pages.add_note, name="notes"),
     path("notes/<int:pk>/reply/", note_pages.reply, name="note-reply"),
     path("notes/<int:pk>/resolve/", note_pages.resolve, name="note-resolve"),
+    path("notes/<int:pk>/guests/", note_pages.show_to_guests, name="note-guests"),
     path("ledger/", team.ledger, name="ledger"),
     # --- a person's notifications: e-mail, their webhook, its deliveries ---
     path(
@@ -129,4 +130,5 @@ urlpatterns = [
     path("s/<str:token>/v/<int:pk>.mp4", share_pages.guest_video, name="share-video"),
     path("s/<str:token>/v/<int:pk>/poster.jpg", share_pages.guest_poster, name="share-poster"),
     path("s/<str:token>/v/<int:pk>/decide/", share_pages.guest_decide, name="share-decide"),
+    path("s/<str:token>/v/<int:pk>/notes/", share_pages.guest_note, name="share-note"),
 ]

@@ -203,6 +203,31 @@ def finished(make_generation, media_root):
     return make_generation(status=Status.SUCCEEDED, video=video, poster=poster)
 
 
+# --- notifications ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def mail_after(monkeypatch, django_capture_on_commit_callbacks):
+    """mail_after(action): run action as a committed request would, then the jobs it queued as a
+    worker would; returns the e-mails sent (django.core.mail.outbox)."""
+    from django.core import mail
+
+    from generations import jobs, tasks
+
+    queued = []
+    monkeypatch.setattr(jobs, "async_task", lambda func, *args, **kw: queued.append((func, args)))
+
+    def run(action):
+        with django_capture_on_commit_callbacks(execute=True):
+            action()
+        while queued:
+            func, args = queued.pop(0)
+            getattr(tasks, func.rsplit(".", 1)[1])(*args)
+        return mail.outbox
+
+    return run
+
+
 # --- the API, as the pipeline meets it ---------------------------------------------------------
 
 

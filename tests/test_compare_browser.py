@@ -205,3 +205,64 @@ MAKE_MAYA_A_REVIEWER = (
     "from generations.roles import REVIEWER, assign_role; "
     "assign_role(get_user_model().objects.get(username='maya'), REVIEWER)"
 )
+
+
+# --- a guest's comment through a share link ------------------------------------------------------
+
+GUEST_PLAYER = "document.querySelector('.guest-player')"
+
+
+def test_a_guest_comment_at_two_and_a_half_seconds_is_the_owners_marker_there(page, studio):
+    video = finished_video(studio)
+    made = studio.api("POST", "/api/shares/", json={"generations": [video["id"]]})
+    assert made.status_code == 201, made.text
+    link = made.json()["url"]
+
+    # A fresh browser context: no cookie, no login, as a client opening the e-mailed link.
+    guest_context = page.context.browser.new_context(viewport=DESKTOP, color_scheme="light")
+    guest = guest_context.new_page()
+    guest.goto(link)
+    item = guest.locator(".guest-item").first
+    assert item.locator(".guest-comment-at").inner_text() == "Comment at 0.00 s (frame 0)"
+    assert item.locator(".guest-comment-time").is_hidden()  # the time comes from the player
+    guest.evaluate(f"{GUEST_PLAYER}.play()")
+    wait_for_js(guest, f"!{GUEST_PLAYER}.paused && {GUEST_PLAYER}.currentTime > 0.3")
+    duration = guest.evaluate(f"{GUEST_PLAYER}.duration")
+
+    bar = item.locator(".guest-note-bar").bounding_box()
+    guest.mouse.click(bar["x"] + bar["width"] * 2.5 / duration, bar["y"] + bar["height"] / 2)
+    wait_for_js(guest, f"{GUEST_PLAYER}.paused && !{GUEST_PLAYER}.seeking")
+    assert guest.evaluate(f"{GUEST_PLAYER}.currentTime") == pytest.approx(2.5, abs=1 / 16)
+    assert item.locator(".guest-comment-at").inner_text() == "Comment at 2.50 s (frame 40)"
+    form = item.locator(".guest-comment")
+    form.get_by_label("Your name").fill("Ana (client)")
+    form.get_by_label("Comment", exact=True).fill("Warmer light on the boats here, please")
+    form.get_by_role("button", name="Post comment").click()
+    posted = guest.locator(".guest-notes .note-thread", has_text="Warmer light on the boats")
+    posted.wait_for()
+    assert "2.50 s" in posted.inner_text() and "Ana (client)" in posted.inner_text()
+    assert guest.locator(".guest-notes .note-mark").count() == 1  # the team's own notes stay in
+    wait_for_js(guest, f"{GUEST_PLAYER}.readyState >= 2 && !{GUEST_PLAYER}.seeking")
+    assert item.locator(".guest-comment-at").inner_text() == "Comment at 2.50 s (frame 40)"
+    guest.wait_for_timeout(500)  # the player's own loading ring fades out
+    guest.screenshot(path=SCREENSHOTS / "guest-comment-desktop.png", full_page=True)
+    guest.emulate_media(color_scheme="dark")
+    guest.set_viewport_size({"width": 390, "height": 844})
+    guest.screenshot(path=SCREENSHOTS / "guest-comment-phone-dark.png", full_page=True)
+    assert guest.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    guest_context.close()
+
+    # The owner, logged in: the guest's comment is a marker at 2.5 s, frame 40.
+    page.goto(f"{studio.base_url}/generations/{video['id']}/")
+    wait_for_js(page, f"{PLAYER}.readyState >= 1")
+    owner_duration = page.evaluate(f"{PLAYER}.duration")
+    thread = page.locator(".note-thread", has_text="Warmer light on the boats")
+    head = " ".join(thread.locator(".note-head").first.text_content().split())
+    assert "2.50 s frame 40 Ana (client) (guest)" in head and "Shown to guests" in head
+    note_id = thread.get_attribute("id").removeprefix("note-")
+    bar = page.locator("#note-bar").bounding_box()
+    pin = page.locator(f'.note-mark[data-note="{note_id}"] .note-pin').bounding_box()
+    centre = pin["x"] + pin["width"] / 2
+    assert (centre - bar["x"]) / bar["width"] == pytest.approx(2.5 / owner_duration, abs=0.01)
+    thread.scroll_into_view_if_needed()
+    page.screenshot(path=SCREENSHOTS / "guest-comment-owner.png", full_page=True)

@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from generations import notes
-from generations.models import Generation, ReviewNote, ReviewState, Status
+from generations.models import Generation, ReviewNote, ReviewState, Status, WebhookDelivery
 
 from .support import stored
 
@@ -445,3 +445,43 @@ def test_deleting_a_video_deletes_its_notes(clip, user):
     Generation.objects.filter(pk=clip.pk).delete()
 
     assert not ReviewNote.objects.exists()
+
+
+# --- the owner hears of comments --------------------------------------------------------------
+
+
+def test_a_teammates_note_tells_the_owner(client_for, clip, user, other_user, mail_after):
+    user.email = "maya@example.com"
+    user.save()
+
+    (message,) = mail_after(lambda: post_note(client_for(other_user), clip, seconds="2.5"))
+
+    thread = clip.notes.get()
+    assert message.to == ["maya@example.com"]
+    assert message.subject == f"WanStudio: #{clip.pk}: noor commented at 2.50 s"
+    assert (
+        "noor commented at 2.50 s (frame 40)" in message.body and "tilted horizon" in message.body
+    )
+    assert f"/generations/{clip.pk}/#note-{thread.pk}" in message.body
+
+
+def test_a_teammates_reply_tells_the_owner(client_for, clip, user, other_user, mail_after):
+    user.email = "maya@example.com"
+    user.save()
+    thread = note_on(clip, user)
+
+    (message,) = mail_after(
+        lambda: client_for(other_user).post(f"/notes/{thread.pk}/reply/", {"body": "on it"})
+    )
+
+    assert "noor replied to the note at 2.50 s" in message.body and "on it" in message.body
+
+
+def test_the_owners_own_note_tells_nobody(member_client, clip, user, mail_after):
+    user.email = "maya@example.com"
+    user.save()
+
+    outbox = mail_after(lambda: post_note(member_client, clip, seconds="2.5"))
+
+    assert clip.notes.exists() and outbox == []
+    assert not WebhookDelivery.objects.exists()

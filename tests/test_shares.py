@@ -1,6 +1,7 @@
 """Share links: what a guest without an account reaches through one (the permission matrix over
 every URL of the project), what the team does with them, and the JSON API."""
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -9,15 +10,18 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from generations import shares
+from generations import notes, shares
 from generations.models import (
     Board,
     BoardItem,
     Generation,
+    ReviewNote,
     ReviewState,
     Sequence,
     Share,
@@ -32,7 +36,7 @@ from .support import stored
 
 MATRIX_FILE = Path(__file__).resolve().parent.parent / "test-output" / "share-matrix.md"
 GUEST_NAMES = ("studio:share-guest", "studio:share-password", "studio:share-video")
-GUEST_NAMES += ("studio:share-poster", "studio:share-decide")
+GUEST_NAMES += ("studio:share-poster", "studio:share-decide", "studio:share-note")
 # Pages that answer anyone by design, guest or not: none shows studio data.
 PUBLIC_BY_DESIGN = {
     "login": "the login page itself",
@@ -160,12 +164,14 @@ def expected_guest_answer(state, name, which):
             "studio:share-guest": {"302 /s/<t>/password/"},
             "studio:share-password": {"200"},
             "studio:share-decide": {"405"},
+            "studio:share-note": {"405"},
         }.get(name, {"403"})
     shared_item = which == "shared"
     return {
         "studio:share-guest": {"200"},
         "studio:share-password": {"302 /s/<t>/"},  # no password, or entered: to the page
         "studio:share-decide": {"405"},  # POST only
+        "studio:share-note": {"405"},  # POST only
         "studio:share-video": {"200"} if shared_item else {"404"},
         "studio:share-poster": {"200"} if shared_item else {"404"},
     }[name]
@@ -318,7 +324,8 @@ def test_the_guest_page_has_no_login_form_and_no_studio_navigation(user, shared)
     assert "/login/" not in page
     assert 'aria-label="Main"' not in page
     assert reverse("studio:gallery") not in page
-    assert "<script" not in page
+    scripts = re.findall(r"<script[^>]*>", page)
+    assert scripts == ['<script src="/static/js/guest.js" defer>']  # its own, no inline one
 
 
 def test_opening_is_recorded_once_per_visitor(user, shared):
@@ -587,3 +594,219 @@ def test_a_guest_decision_passes_the_csrf_check(user, shared):
 
     assert response.status_code == 302
     assert page["Referrer-Policy"] == "same-origin"  # no-referrer makes browsers send Origin: null
+
+
+# --- a guest's comments on the timeline ---------------------------------------------------------
+
+# Wan's clips: 81 frames at 16 fps, 0 to 80.
+CLIP_SECONDS = 5.0625
+
+
+@pytest.fixture
+def clip(done):
+    """A shared-to-be finished video of maya's that knows its length (81 frames)."""
+    return done("clip", video_duration=CLIP_SECONDS)
+
+
+@pytest.fixture
+def clip_link(user, clip):
+    return make_share(user, [clip])
+
+
+def comment(share, clip, browser=None, **fields):
+    data = {"guest_name": "Ana (client)", "seconds": "2.5", "body": "warmer here", **fields}
+    return (browser or Client()).post(url_of(share, "studio:share-note", clip.pk), data)
+
+
+def test_a_guest_comment_at_two_and_a_half_seconds_lands_at_frame_forty(clip_link, clip):
+    response = comment(clip_link, clip)
+
+    note = ReviewNote.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"{url_of(clip_link)}#note-{note.pk}"
+    assert (note.generation, note.frame, note.parent) == (clip, 40, None)
+    assert (note.author, note.author_name, note.body) == (None, "Ana (client)", "warmer here")
+    assert note.shown_to_guests and note.by_guest
+
+
+def test_a_guest_comment_is_in_the_audit_trail_with_its_link(clip_link, clip):
+    comment(clip_link, clip)
+
+    event = ShareEvent.objects.get(kind=ShareEventKind.COMMENT)
+    assert (event.share, event.generation, event.guest_name) == (clip_link, clip, "Ana (client)")
+    assert event.body == "warmer here" and event.ip_hash
+
+
+def test_a_guest_comment_is_e_mailed_to_the_owner(user, clip_link, clip, mail_after):
+    user.email = "maya@example.com"
+    user.save()
+
+    (message,) = mail_after(lambda: comment(clip_link, clip))
+
+    note = ReviewNote.objects.get()
+    assert message.to == ["maya@example.com"]
+    assert (
+        f"Ana (client) (a guest) commented at 2.50 s (frame 40) on your generation #{clip.pk}: "
+        "warmer here"
+    ) in message.body
+    assert f"/generations/{clip.pk}/#note-{note.pk}" in message.body
+
+
+def test_the_guests_name_is_remembered_for_the_next_comment(clip_link, clip):
+    browser = Client()
+    comment(clip_link, clip, browser)
+
+    page = browser.get(url_of(clip_link)).content.decode()
+
+    assert 'name="guest_name" value="Ana (client)"' in page
+    assert "Thank you, Ana (client): your comment is with the team." in page
+
+
+def test_a_guest_sees_only_the_notes_shown_to_guests(clip_link, clip, user):
+    notes.add_note(clip, user, "internal: the client will hate the sky", 10)
+    notes.add_note(clip, user, "we warmed the light here", 20, shown_to_guests=True)
+
+    page = Client().get(url_of(clip_link)).content.decode()
+
+    assert "internal: the client will hate the sky" not in page
+    assert "we warmed the light here" in page
+    assert page.count('class="note-mark"') == 1
+    assert "Resolve" not in page and "Reopen" not in page and "guests" not in page.lower()
+
+
+def test_the_team_shows_a_thread_to_guests_then_hides_it(member_client, clip_link, clip, user):
+    thread = notes.add_note(clip, user, "we warmed the light here", 20)
+    notes.reply(thread, user, "and the shadows")
+    toggle = reverse("studio:note-guests", args=[thread.pk])
+
+    shown = member_client.post(toggle, {"action": "show"})
+    seen = Client().get(url_of(clip_link)).content.decode()
+    member_client.post(toggle, {"action": "hide"})
+    hidden = Client().get(url_of(clip_link)).content.decode()
+
+    assert shown["Location"] == f"/generations/{clip.pk}/#note-{thread.pk}"
+    assert "we warmed the light here" in seen and "and the shadows" in seen
+    assert "we warmed the light here" not in hidden
+
+
+def test_the_toggle_with_htmx_answers_the_notes_section(member_client, clip, user):
+    thread = notes.add_note(clip, user, "we warmed the light here", 20)
+
+    response = member_client.post(
+        reverse("studio:note-guests", args=[thread.pk]),
+        {"action": "show"},
+        HTTP_HX_REQUEST="true",
+    )
+
+    page = response.content.decode()
+    assert 'id="review-notes"' in page and "Hide from guests" in page
+    assert "Shown to guests" in page
+
+
+def test_the_owner_sees_a_guest_comment_as_a_marker_at_frame_forty(member_client, clip_link, clip):
+    comment(clip_link, clip)
+
+    page = member_client.get(clip.get_absolute_url()).content.decode()
+
+    # 40 of 81 frames along the bar
+    assert re.search(r'class="note-pin" x="49\.38%"', page)
+    assert 'Ana (client)</strong> <span class="muted small">(guest)</span>' in page
+    assert "frame 40" in page
+
+
+def test_a_guest_replies_to_a_thread_shown_to_guests(clip_link, clip, user):
+    thread = notes.add_note(clip, user, "we warmed the light here", 20, shown_to_guests=True)
+
+    response = comment(clip_link, clip, parent=thread.pk, seconds="", body="better, thanks")
+
+    answer = thread.replies.get()
+    assert response["Location"].endswith(f"#note-{thread.pk}")
+    assert (answer.author_name, answer.body, answer.shown_to_guests) == (
+        "Ana (client)",
+        "better, thanks",
+        True,
+    )
+
+
+def test_a_guest_cannot_reply_to_a_thread_hidden_from_guests(clip_link, clip, user):
+    thread = notes.add_note(clip, user, "internal", 20)
+
+    response = comment(clip_link, clip, parent=thread.pk, seconds="", body="sneaky")
+
+    assert response.status_code == 400
+    assert not thread.replies.exists()
+    assert "internal" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "fields, field, message",
+    [
+        ({"guest_name": "  "}, "name", "Type your name: the team sees it beside your comment."),
+        ({"body": ""}, "body", "Write the note."),
+        ({"seconds": "6"}, "seconds", "The video lasts 5.06 s: 6 s is past its end."),
+        ({"seconds": ""}, "seconds", "Pause the video where the comment goes, or type the time."),
+        ({"seconds": "soon"}, "seconds", "Give the time in seconds from the start, like 2.5."),
+    ],
+)
+def test_a_refused_comment_shows_the_error_beside_its_field(
+    clip_link, clip, fields, field, message
+):
+    response = comment(clip_link, clip, **fields)
+
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert re.search(rf'id="guest-{field}-{clip.pk}-error">{re.escape(message)}<', page)
+    assert not ReviewNote.objects.exists()
+    assert not ShareEvent.objects.filter(kind=ShareEventKind.COMMENT).exists()
+
+
+def test_a_refused_reply_comes_back_under_its_thread(clip_link, clip, user):
+    thread = notes.add_note(clip, user, "we warmed the light here", 20, shown_to_guests=True)
+
+    response = comment(clip_link, clip, parent=thread.pk, seconds="", body="")
+
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert re.search(r'<details class="note-reply" open>', page)
+    assert "Write the note." in page
+
+
+def test_a_comment_on_an_item_outside_the_link_is_refused(clip_link, unshared):
+    response = comment(clip_link, unshared)
+
+    assert response.status_code == 404
+    assert not ReviewNote.objects.exists() and not ShareEvent.objects.exists()
+
+
+def test_a_comment_needs_the_password_of_a_link_that_has_one(user, clip):
+    locked = make_share(user, [clip], password_hash=make_password("open sesame"))
+
+    response = comment(locked, clip)
+
+    assert response.status_code == 403
+    assert not ReviewNote.objects.exists()
+
+
+def test_a_guest_comment_passes_the_csrf_check(clip_link, clip):
+    browser = Client(enforce_csrf_checks=True)
+    page = browser.get(url_of(clip_link))
+
+    response = comment(clip_link, clip, browser, csrfmiddlewaretoken=page.context["csrf_token"])
+
+    assert response.status_code == 302
+    assert ReviewNote.objects.filter(shown_to_guests=True).exists()
+
+
+def test_the_guest_page_reads_its_notes_in_a_fixed_number_of_queries(user, done):
+    def queries_of_a_link_to(count):
+        videos = [done(f"take{count}-{n}", video_duration=CLIP_SECONDS) for n in range(count)]
+        for video in videos:
+            notes.add_note(video, user, "shown", 8, shown_to_guests=True)
+        link, browser = make_share(user, videos), Client()
+        browser.get(url_of(link))  # the first visit records its opening
+        with CaptureQueriesContext(connection) as queries:
+            page = browser.get(url_of(link)).content.decode()
+        assert page.count('class="note-mark"') == count
+        return len(queries)
+
+    assert queries_of_a_link_to(1) == queries_of_a_link_to(4)

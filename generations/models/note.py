@@ -3,6 +3,9 @@ sequence (an export is a Generation too), with replies and "resolved".
 
 Frames count at the studio's 16 fps (generations/notes.py converts seconds). A thread is a root
 note with its frame; its replies carry no frame of their own and answer the whole thread.
+
+Guests (share links) see only the threads the team chose to show them, replies included; what a
+guest writes is shown to guests from the start.
 """
 
 from django.conf import settings
@@ -47,6 +50,8 @@ class ReviewNote(models.Model):
         blank=True,
         related_name="+",
     )
+    # Read on a thread's root: the whole thread is shown through any link that shares the video.
+    shown_to_guests = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -81,6 +86,12 @@ class ReviewNote(models.Model):
     @property
     def is_resolved(self):
         return self.resolved_at is not None
+
+    @property
+    def by_guest(self):
+        """Written through a share link: no account, and shown to guests from the start (a
+        teammate whose account was deleted also has no author, but wrote for the team)."""
+        return self.author_id is None and self.shown_to_guests
 
     @property
     def is_range(self):

@@ -26,6 +26,7 @@ class EventKind(models.TextChoices):
     REVIEW_DECISION = "review.decision", "A review decision on my work"
     BUDGET_WARNING = "budget.warning", "My monthly budget reached 80 %"
     GUEST_DECISION = "guest.decision", "A guest's decision on my work through a share link"
+    COMMENT = "comment", "A comment on my work"
     TEST = "test", "A test from the notifications page"
 
 
@@ -37,6 +38,7 @@ DEFAULT_EMAIL_KINDS = [
     EventKind.REVIEW_DECISION,
     EventKind.BUDGET_WARNING,
     EventKind.GUEST_DECISION,
+    EventKind.COMMENT,
 ]
 SECRET_PREFIX = "whsec_"
 

@@ -1,5 +1,6 @@
 """Review notes on a video's timeline, posted from its page or the review page: a note at a
-frame or a range, replies, resolve and reopen (anyone who may see the video).
+frame or a range, replies, resolve and reopen, show to guests or hide (anyone who may see the
+video).
 
 Plain POST forms: without JavaScript a redirect back to the page (or, 400, the page again with
 the error beside its field); with htmx the notes section alone comes back.
@@ -47,6 +48,15 @@ def resolve(request, pk):
         notes.reopen(thread)
     else:
         notes.resolve(thread, request.user)
+    return noted(request, thread.generation, thread)
+
+
+@can_view
+@require_POST
+def show_to_guests(request, pk):
+    """Show the thread to guests of any link that shares the video, or with action=hide hide it."""
+    thread = visible_thread(request, pk)
+    notes.show_to_guests(thread, request.POST.get("action") != "hide")
     return noted(request, thread.generation, thread)
 
 

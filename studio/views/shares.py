@@ -18,8 +18,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from generations import shares
-from generations.models import GuestDecision, Share, ShareEvent, ShareEventKind
+from generations import notes, shares
+from generations.models import (
+    FRAMES_PER_SECOND,
+    GuestDecision,
+    Share,
+    ShareEvent,
+    ShareEventKind,
+)
 from lib.file_responses import stored_file_response
 from studio.access import can_view
 
@@ -91,19 +97,45 @@ def guest_page(request, share):
     if share.pk not in opened:  # once per visitor's session, not per reload
         shares.record_event(share, request, ShareEventKind.OPENED)
         request.session[OPENED_KEY] = [*opened, share.pk]
+    return shared_page(request, share)
+
+
+def shared_page(request, share, refused=None, status=200):
+    """The guest's page: each shared video with its notes shown to guests; refused, a comment
+    form that did not pass, is shown again beside its video with its errors."""
     items = list(shares.shared_generations(share).prefetch_related("loras"))
     decisions = shares.decisions_by_generation(share, items)
+    timelines = notes.guest_timelines(items)
+    guest_name = request.session.get(GUEST_NAME_KEY, "")
     for item in items:
         item.guest_decisions = decisions.get(item.pk, [])
+        item.timeline = timelines[item.pk]
+        item.comment_form = shares.GuestNoteForm(
+            generation=item, initial={"guest_name": guest_name}
+        )
+        if refused is not None and refused.generation.pk == item.pk:
+            place_refused(item, refused)
     context = {
         "share": share,
         "items": items,
-        "guest_name": request.session.get(GUEST_NAME_KEY, ""),
+        "guest_name": guest_name,
         "name_max": shares.GUEST_NAME_MAX_CHARS,
         "note_max": shares.GUEST_NOTE_MAX_CHARS,
         "decisions": GuestDecision.choices,
+        "fps": FRAMES_PER_SECOND,
     }
-    return render(request, "studio/guest/share.html", context)
+    return render(request, "studio/guest/share.html", context, status=status)
+
+
+def place_refused(item, form):
+    """A refused reply goes back under its thread; a comment (or a reply to no thread the guest
+    can see) in the comment form."""
+    answered = form.cleaned_data.get("thread")
+    for thread in item.timeline.threads:
+        if answered is not None and thread.pk == answered.pk:
+            thread.refused_reply = form
+            return
+    item.comment_form = form
 
 
 @guest_link
@@ -145,6 +177,26 @@ def guest_decide(request, share, pk):
         shares.record_decision(share, request, generation, name, decision, note)
         messages.success(request, f"Thank you, {name}: your decision is with the team.")
     return redirect(f"{reverse('studio:share-guest', args=[share.token])}#item-{generation.pk}")
+
+
+@guest_link
+@require_POST
+def guest_note(request, share, pk):
+    """A comment at a time of the video, or a reply to a thread shown to guests, under the name
+    the guest typed; refused, the page again with the error beside its field (400)."""
+    if not unlocked(request, share):
+        return link_problem(request, 403, "Enter the link's password first.")
+    generation = shares.shared_generation(share, pk)
+    if generation is None:
+        return link_problem(request, 404, "There is no such video in this link.")
+    form = shares.GuestNoteForm(request.POST, generation=generation)
+    if not form.is_valid():
+        return shared_page(request, share, refused=form, status=400)
+    note = shares.record_comment(share, request, form)
+    request.session[GUEST_NAME_KEY] = note.author_name
+    messages.success(request, f"Thank you, {note.author_name}: your comment is with the team.")
+    page = reverse("studio:share-guest", args=[share.token])
+    return redirect(f"{page}#note-{note.parent_id or note.pk}")
 
 
 @guest_link
