@@ -5,6 +5,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import PasswordChangeForm, UserCreationForm
 from django.db import IntegrityError, transaction
+from django.utils.functional import lazy
 
 from generations import boards, costs, media, roles, wan_api
 from generations.models import Board, LoraPreset, PromptPreset, SourceImage
@@ -137,19 +138,24 @@ class RoleForm(forms.Form):
         return f"{self.person}'s role is now {self.cleaned_data['role']}."
 
 
-class BudgetForm(forms.Form):
-    monthly_limit = forms.DecimalField(
+def monthly_budget_field():
+    """A monthly budget in the studio's currency, as a person's and a board's are set."""
+    return forms.DecimalField(
         required=False,
         min_value=0,
         max_digits=9,
         decimal_places=2,
+        label=lazy(lambda: f"Monthly budget ({settings.WAN_PRICE_CURRENCY})", str)(),
         help_text="Empty means no limit.",
     )
+
+
+class BudgetForm(forms.Form):
+    monthly_limit = monthly_budget_field()
 
     def __init__(self, *args, person, **kwargs):
         super().__init__(*args, **kwargs)
         self.person = person
-        self.fields["monthly_limit"].label = f"Monthly budget ({settings.WAN_PRICE_CURRENCY})"
 
     def save(self):
         costs.set_monthly_limit(self.person, self.cleaned_data["monthly_limit"])
@@ -208,13 +214,7 @@ class BoardForm(forms.ModelForm):
     """A board's name and description, and its monthly budget for who may set budgets
     (may_set_budget), as a person's is set on the team page."""
 
-    monthly_limit = forms.DecimalField(
-        required=False,
-        min_value=0,
-        max_digits=9,
-        decimal_places=2,
-        help_text="Empty means no limit.",
-    )
+    monthly_limit = monthly_budget_field()
 
     class Meta:
         model = Board
@@ -223,7 +223,6 @@ class BoardForm(forms.ModelForm):
 
     def __init__(self, *args, may_set_budget=False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["monthly_limit"].label = f"Monthly budget ({settings.WAN_PRICE_CURRENCY})"
         if not may_set_budget:
             del self.fields["monthly_limit"]  # and the board keeps the budget it has
 
