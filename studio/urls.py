@@ -117,6 +117,7 @@ urlpatterns = [
     path("boards/<int:pk>/", board_pages.board_page, name="board"),
     path("boards/<int:pk>/edit/", board_pages.edit_board, name="board-edit"),
     path("boards/<int:pk>/items/", board_pages.board_items, name="board-items"),
+    path("boards/<int:pk>/delete/", board_pages.delete_board, name="board-delete"),
     path("gallery/selection/board/", board_pages.add_selection_to_board, name="gallery-board"),
     path("gallery/selection/tag/", board_pages.tag_selection, name="gallery-tag"),
     path("generations/<int:pk>/boards/", generation.organise_boards, name="detail-boards"),

@@ -19,6 +19,8 @@ from generations.models import (
     GenerationTag,
     LedgerEntry,
     ReviewState,
+    Share,
+    ShareKind,
     Status,
     Tag,
 )
@@ -564,3 +566,38 @@ def test_boards_need_the_view_permission(client_for, make_user, board):
     assert nobody.get(f"/boards/{board.pk}/").status_code == 403
     assert nobody.post("/boards/", {"name": "sneaky"}).status_code == 403
     assert Board.objects.count() == 1
+
+
+# --- deleting a board ------------------------------------------------------------------------
+
+
+def test_its_maker_deletes_a_board_and_its_videos_stay(member_client, make_video, board):
+    video = make_video()
+    boards.add_to_board(board, [video.pk], board.created_by)
+
+    asked = member_client.get(f"/boards/{board.pk}/delete/")
+    done = member_client.post(f"/boards/{board.pk}/delete/")
+
+    assert asked.status_code == 200 and b"stay in the gallery" in asked.content
+    assert done["Location"] == "/boards/"
+    assert not Board.objects.filter(pk=board.pk).exists()
+    assert Generation.objects.filter(pk=video.pk).exists()
+
+
+def test_a_teammate_may_not_delete_someone_elses_board(client_for, other_user, board):
+    assert client_for(other_user).post(f"/boards/{board.pk}/delete/").status_code == 403
+    assert Board.objects.filter(pk=board.pk).exists()
+
+
+def test_a_shared_board_stays_for_its_guests_audit_trail(member_client, board):
+    Share.objects.create(
+        kind=ShareKind.BOARD,
+        board=board,
+        created_by=board.created_by,
+        expires_at=timezone.now() + timedelta(days=7),
+    )
+
+    response = member_client.post(f"/boards/{board.pk}/delete/", follow=True)
+
+    assert "was shared" in response.content.decode()
+    assert Board.objects.filter(pk=board.pk).exists()

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -83,6 +84,30 @@ def edit_board(request, pk):
         return redirect(board)
     board.refresh_from_db()  # the page shows the saved name, the form what was typed
     return render_board(request, board, form, status=400)
+
+
+@can_view
+@require_http_methods(["GET", "POST"])
+def delete_board(request, pk):
+    """Its maker or an admin deletes a board; its videos stay in the gallery. A board that was
+    shared stays: its links hold the guests' audit trail."""
+    board = get_object_or_404(Board, pk=pk)
+    if board.created_by_id != request.user.pk and not may_set_budget(request.user):
+        raise PermissionDenied
+    if board.shares.exists():
+        messages.error(
+            request,
+            f"“{board}” was shared: its links keep what guests saw and decided, so it stays. "
+            "Revoke the links to stop them working.",
+        )
+        return redirect(board)
+    if request.method == "POST":
+        board.delete()
+        messages.success(
+            request, f"Board “{board}” was deleted; its videos are still in the gallery."
+        )
+        return redirect("studio:boards")
+    return render(request, "studio/confirm_delete_board.html", {"board": board})
 
 
 @can_view
