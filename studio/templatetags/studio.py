@@ -23,6 +23,8 @@ def main_nav(context):
         "can_review": user.has_perm("generations.review_generation"),
         "can_manage": user.has_perm("generations.manage_studio"),
         "is_staff": user.is_staff,
+        "username": user.get_username(),
+        "csrf_token": context.get("csrf_token"),
     }
 
 
