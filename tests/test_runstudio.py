@@ -20,6 +20,12 @@ from lib.launcher import answers, free_port, wait_until
 
 from .support.pictures import picture_bytes
 
+# `make run` on a fresh machine keeps its data in a SQLite file of its own whatever DATABASE_URL
+# and REDIS_URL say (NOT_INHERITED below): the PostgreSQL pass of make test would only repeat it.
+pytestmark = pytest.mark.skipif(
+    bool(os.environ.get("DATABASE_URL")), reason="runs once, in the SQLite pass of make test"
+)
+
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_PASSWORD = "a-long-admin-password-for-make-run"
 # What the caller's shell may hold that would change what `make run` does.
