@@ -1,4 +1,4 @@
-"""The JSON API's description (api/openapi.py) kept honest: every URL of api/urls.py described
+"""The JSON API's description (api/openapi/) kept honest: every URL of api/urls.py described
 with the methods it accepts, real answers matching the schema of their status code, examples
 matching their schemas, a valid OpenAPI 3.1 document, and the docs page for people."""
 
