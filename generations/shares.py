@@ -309,27 +309,29 @@ def over_limit(scope, share, request, limit):
     """Count one more in this link's and address's fixed window; the seconds to wait when that
     passes the limit, else 0. A cache is enough: it serves no data, only counts."""
     allowed, seconds = limit
-    window = int(time.time() // seconds)
-    key = f"share-limit:{scope}:{share.pk}:{address_hash(request)}:{window}"
+    key, wait = limit_window(scope, share, request, seconds)
     cache.add(key, 0, timeout=seconds + 5)
     try:
         count = cache.incr(key)
     except ValueError:  # evicted between add and incr
         cache.set(key, 1, timeout=seconds + 5)
         count = 1
-    if count <= allowed:
-        return 0
-    return max(1, int((window + 1) * seconds - time.time()) + 1)
+    return 0 if count <= allowed else wait
 
 
 def wrong_passwords_exhausted(share, request):
     """Seconds to wait when this address has used up its wrong guesses at share's password."""
     allowed, seconds = PASSWORD_LIMIT
+    key, wait = limit_window("password", share, request, seconds)
+    return 0 if cache.get(key, 0) < allowed else wait
+
+
+def limit_window(scope, share, request, seconds):
+    """The counter's key for this link, address and fixed window of `seconds`, and how long
+    until that window ends."""
     window = int(time.time() // seconds)
-    key = f"share-limit:password:{share.pk}:{address_hash(request)}:{window}"
-    if cache.get(key, 0) < allowed:
-        return 0
-    return max(1, int((window + 1) * seconds - time.time()) + 1)
+    key = f"share-limit:{scope}:{share.pk}:{address_hash(request)}:{window}"
+    return key, max(1, int((window + 1) * seconds - time.time()) + 1)
 
 
 def count_wrong_password(share, request):
