@@ -250,11 +250,13 @@ class Generation(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        # The gallery reads newest first, usually of one state, often of one person.
+        # The gallery reads newest first, usually of one state, often of one person; a person's
+        # recent takes (and the take before each) read their own rows in any state.
         indexes = [
             models.Index(fields=["created_at", "id"], name="gallery_order"),
             models.Index(fields=["status", "created_at", "id"], name="gallery_by_status"),
             models.Index(fields=["owner", "status", "created_at", "id"], name="gallery_by_owner"),
+            models.Index(fields=["owner", "created_at", "id"], name="takes_by_owner"),
         ]
         permissions = [
             ("review_generation", "Can review generations"),
