@@ -128,6 +128,8 @@ TEMPLATES = [
         },
     },
 ]
+# Form fields from Django's Jinja2 copies of its widget templates (lib/form_renderer.py).
+FORM_RENDERER = "lib.form_renderer.JinjaFirst"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
