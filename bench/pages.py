@@ -80,6 +80,11 @@ def floor(team, rng):
         yield team.page(rng.choice(team.people), "/bench/floor/")
 
 
+def frame(team, rng):
+    while True:
+        yield team.page(rng.choice(team.people), "/bench/frame/")
+
+
 def gallery_first(team, rng):
     while True:
         yield team.page(rng.choice(team.people), "/gallery/")
@@ -282,6 +287,7 @@ class Kind:
 
 FLOOR = Kind("floor: bare view, same middleware", floor)
 KINDS = [
+    Kind("signed-in empty page (the studio's frame)", frame),
     Kind("gallery, first page", gallery_first, leads_on=True),
     Kind("gallery, filtered", gallery_filtered, leads_on=True),
     Kind("gallery, search finds some", gallery_search_finds_some, leads_on=True),
