@@ -7,10 +7,12 @@ from datetime import UTC, date, datetime, time
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.template import engines
 from django.db.models import Exists, F, OuterRef, Prefetch, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.safestring import mark_safe
 
 from generations import boards
 from generations.models import (
@@ -28,7 +30,7 @@ from generations.models import (
 from generations.search import SEARCH_MAX_CHARACTERS, SEARCH_MAX_WORDS, matching
 
 PAGE_SIZE = 24
-# What a tile shows (studio/partials/gallery_card.html) and where the next page starts.
+# What a tile shows (studio/jinja2/studio/tiles.html) and where the next page starts.
 CARD_FIELDS = (
     "prompt",
     "status",
@@ -236,6 +238,13 @@ def rows_page(viewer, values, after):
     found = list(rows[: PAGE_SIZE + 1])
     next_cursor = cursor_after(found[PAGE_SIZE - 1]) if len(found) > PAGE_SIZE else None
     return found[:PAGE_SIZE], next_cursor
+
+
+def tiles(rows, more_url):
+    """The tiles of a page of rows (from rows_page) and its "load more", as HTML for a gallery
+    or board page to hold, or to answer htmx with when a person scrolls on."""
+    template = engines["jinja2"].get_template("studio/tiles.html")
+    return mark_safe(template.render({"rows": rows, "more_url": more_url}))  # Jinja2 escaped it
 
 
 def after_position(rows, position, sort, order=GALLERY_ORDER):

@@ -26,6 +26,8 @@ from generations.models import (
 )
 from studio import gallery
 
+from .support.tiles import load_more_url, tile_ids
+
 PRICES = {"480p": "0.20", "480p_fast": "0.10", "720p": "0.40", "720p_fast": "0.30"}
 
 
@@ -50,10 +52,6 @@ def make_video(make_generation):
 @pytest.fixture
 def board(user):
     return Board.objects.create(name="Harbour campaign", created_by=user)
-
-
-def shown(response):
-    return [row.pk for row in response.context["rows"]]
 
 
 def on_board(board):
@@ -177,8 +175,8 @@ def test_a_flagged_video_of_someone_else_is_neither_added_nor_shown_to_a_member(
 
     boards.add_to_board(board, [theirs.pk], admin_user)
     assert on_board(board) == {theirs.pk}
-    assert shown(member_client.get(f"/boards/{board.pk}/")) == []
-    assert shown(member_client.get(f"/gallery/?board={board.pk}")) == []
+    assert tile_ids(member_client.get(f"/boards/{board.pk}/")) == []
+    assert tile_ids(member_client.get(f"/gallery/?board={board.pk}")) == []
     summary = boards.overview(member_client.get("/boards/").wsgi_request.user)[0]
     assert (summary.item_count, summary.cover) == (0, None)
 
@@ -226,12 +224,13 @@ def test_the_gallery_filtered_by_board_shows_exactly_its_items(
     boards.add_to_board(board, [row.pk for row in inside], user)
     boards.add_to_board(other, [inside[0].pk], user)
 
-    assert shown(member_client.get(f"/gallery/?board={board.pk}")) == [inside[2].pk, inside[0].pk]
-    assert shown(member_client.get(f"/gallery/?board={board.pk}&status=all&sort=oldest")) == [
+    newest_first = tile_ids(member_client.get(f"/gallery/?board={board.pk}"))
+    assert newest_first == [inside[2].pk, inside[0].pk]
+    assert tile_ids(member_client.get(f"/gallery/?board={board.pk}&status=all&sort=oldest")) == [
         row.pk for row in inside
     ]
     # The board's own page shows all of it, in any state.
-    assert shown(member_client.get(f"/boards/{board.pk}/")) == [row.pk for row in inside[::-1]]
+    assert tile_ids(member_client.get(f"/boards/{board.pk}/")) == [row.pk for row in inside[::-1]]
 
 
 def test_a_board_page_pages_by_keyset_without_gaps_or_repeats(
@@ -246,8 +245,8 @@ def test_a_board_page_pages_by_keyset_without_gaps_or_repeats(
     seen, url = [], f"/boards/{board.pk}/"
     while url:
         response = member_client.get(url, HTTP_HX_REQUEST="true")
-        seen += shown(response)
-        url = response.context["more_url"]
+        seen += tile_ids(response)
+        url = load_more_url(response)
     assert sorted(seen) == sorted(row.pk for row in made) and len(seen) == len(set(seen))
 
 
@@ -259,7 +258,7 @@ def test_a_board_page_reads_a_bad_cursor_as_the_first_page(
 ):
     boards.add_to_board(board, [make_video().pk], user)
     response = member_client.get(f"/boards/{board.pk}/?after={after}")
-    assert response.status_code == 200 and len(shown(response)) == 1
+    assert response.status_code == 200 and len(tile_ids(response)) == 1
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's query plan")
@@ -280,8 +279,8 @@ def test_the_gallery_filtered_by_tag_shows_exactly_those(member_client, make_vid
     boards.tag([also.pk], "hero SHOT", user)
     boards.tag([untagged.pk], "b-roll", user)
 
-    assert shown(member_client.get("/gallery/?tag=hero+shot")) == [also.pk, hero.pk]
-    assert shown(member_client.get("/gallery/?tag=b-roll")) == [untagged.pk]
+    assert tile_ids(member_client.get("/gallery/?tag=hero+shot")) == [also.pk, hero.pk]
+    assert tile_ids(member_client.get("/gallery/?tag=b-roll")) == [untagged.pk]
     assert list(Tag.objects.values_list("name", flat=True)) == ["b-roll", "Hero shot"]
 
 
@@ -289,7 +288,7 @@ def test_board_and_tag_filters_together(member_client, make_video, board, user):
     both, only_board = make_video(), make_video()
     boards.add_to_board(board, [both.pk, only_board.pk], user)
     boards.tag([both.pk], "final", user)
-    assert shown(member_client.get(f"/gallery/?board={board.pk}&tag=final")) == [both.pk]
+    assert tile_ids(member_client.get(f"/gallery/?board={board.pk}&tag=final")) == [both.pk]
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from django.utils.html import escape
 
 from generations.models import (
     Favourite,
@@ -18,6 +17,8 @@ from generations.models import (
 )
 from studio import gallery
 
+from .support.tiles import load_more_url, tile_ids
+
 
 @pytest.fixture
 def make_video(make_generation):
@@ -25,27 +26,23 @@ def make_video(make_generation):
     return partial(make_generation, status=Status.SUCCEEDED, prompt="a scene")
 
 
-def shown(response):
-    return [row.pk for row in response.context["rows"]]
-
-
 def test_newest_first_and_oldest_first(make_video, member_client):
     first, second = make_video(), make_video()
-    assert shown(member_client.get("/gallery/")) == [second.pk, first.pk]
-    assert shown(member_client.get("/gallery/?sort=oldest")) == [first.pk, second.pk]
+    assert tile_ids(member_client.get("/gallery/")) == [second.pk, first.pk]
+    assert tile_ids(member_client.get("/gallery/?sort=oldest")) == [first.pk, second.pk]
 
 
 def test_search_matches_every_word_in_the_prompt(make_video, member_client):
     hit = make_video(prompt="harbour at dusk, boats")
     make_video(prompt="harbour at noon")
-    assert shown(member_client.get("/gallery/?q=dusk+harbour")) == [hit.pk]
+    assert tile_ids(member_client.get("/gallery/?q=dusk+harbour")) == [hit.pk]
 
 
 def test_filter_by_person(make_video, member_client, other_user):
     mine, theirs = make_video(), make_video(other_user)
-    assert shown(member_client.get("/gallery/?who=mine")) == [mine.pk]
-    assert shown(member_client.get("/gallery/?who=noor")) == [theirs.pk]
-    assert set(shown(member_client.get("/gallery/"))) == {mine.pk, theirs.pk}
+    assert tile_ids(member_client.get("/gallery/?who=mine")) == [mine.pk]
+    assert tile_ids(member_client.get("/gallery/?who=noor")) == [theirs.pk]
+    assert set(tile_ids(member_client.get("/gallery/"))) == {mine.pk, theirs.pk}
 
 
 def test_filter_by_state_review_lora_and_favourites(make_video, member_client, user):
@@ -55,11 +52,11 @@ def test_filter_by_state_review_lora_and_favourites(make_video, member_client, u
     failed = make_video(status=Status.FAILED)
     Favourite.toggle(user, styled)
 
-    assert shown(member_client.get("/gallery/")) == [styled.pk, approved.pk]
-    assert shown(member_client.get("/gallery/?status=failed")) == [failed.pk]
-    assert shown(member_client.get("/gallery/?review=approved")) == [approved.pk]
-    assert shown(member_client.get("/gallery/?lora=Remade-AI/Painting")) == [styled.pk]
-    assert shown(member_client.get("/gallery/?favourites=on")) == [styled.pk]
+    assert tile_ids(member_client.get("/gallery/")) == [styled.pk, approved.pk]
+    assert tile_ids(member_client.get("/gallery/?status=failed")) == [failed.pk]
+    assert tile_ids(member_client.get("/gallery/?review=approved")) == [approved.pk]
+    assert tile_ids(member_client.get("/gallery/?lora=Remade-AI/Painting")) == [styled.pk]
+    assert tile_ids(member_client.get("/gallery/?favourites=on")) == [styled.pk]
 
 
 def test_filter_by_date_range(make_video, member_client):
@@ -67,14 +64,14 @@ def test_filter_by_date_range(make_video, member_client):
     new = make_video()
     since = (timezone.now() - timedelta(days=2)).date().isoformat()
     until = (timezone.now() - timedelta(days=5)).date().isoformat()
-    assert shown(member_client.get(f"/gallery/?since={since}")) == [new.pk]
-    assert shown(member_client.get(f"/gallery/?until={until}")) == [old.pk]
+    assert tile_ids(member_client.get(f"/gallery/?since={since}")) == [new.pk]
+    assert tile_ids(member_client.get(f"/gallery/?until={until}")) == [old.pk]
 
 
 def test_flagged_outputs_of_others_are_not_listed(make_video, member_client, other_user, reviewer):
     theirs = make_video(other_user)
     theirs.review(reviewer, ReviewState.FLAGGED)
-    assert shown(member_client.get("/gallery/")) == []
+    assert tile_ids(member_client.get("/gallery/")) == []
 
 
 def test_load_more_follows_pages_without_gaps_or_repeats_and_keeps_the_filters(
@@ -85,10 +82,8 @@ def test_load_more_follows_pages_without_gaps_or_repeats_and_keeps_the_filters(
     seen, url = [], "/gallery/?q=scene&sort=oldest"
     while url:
         response = member_client.get(url, HTTP_HX_REQUEST="true")
-        seen += shown(response)
-        url = response.context["more_url"]
-        if url:
-            assert f'hx-get="{escape(url)}"' in response.content.decode()
+        seen += tile_ids(response)
+        url = load_more_url(response)
     assert seen == [row.pk for row in made]
 
 
@@ -219,7 +214,7 @@ def test_prompt_search_has_a_trigram_index_on_postgresql(make_video, member_clie
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'gallery_prompt_search'")
         assert "gin_trgm_ops" in cursor.fetchone()[0]
-    assert shown(member_client.get("/gallery/?q=LIGHTHOUSE")) == [wanted.pk]
+    assert tile_ids(member_client.get("/gallery/?q=LIGHTHOUSE")) == [wanted.pk]
 
 
 # --- each viewer's own page ----------------------------------------------------------------
@@ -231,11 +226,11 @@ def test_each_viewer_sees_their_own_flagged_work_and_favourites(
     plain, flagged = make_video(), make_video()
     flagged.review(reviewer, ReviewState.FLAGGED)
     Favourite.objects.create(user=other_user, generation=plain)
-    assert shown(member_client.get("/gallery/")) == [flagged.pk, plain.pk]  # the owner sees it
+    assert tile_ids(member_client.get("/gallery/")) == [flagged.pk, plain.pk]  # the owner sees it
 
     page = client_for(other_user).get("/gallery/")
-    assert shown(client_for(admin_user).get("/gallery/")) == [flagged.pk, plain.pk]
-    assert shown(page) == [plain.pk]  # flagged work of others is not theirs to see
+    assert tile_ids(client_for(admin_user).get("/gallery/")) == [flagged.pk, plain.pk]
+    assert tile_ids(page) == [plain.pk]  # flagged work of others is not theirs to see
     assert 'class="star on"' in page.content.decode()  # their favourite, not the owner's
     assert 'class="star on"' not in member_client.get("/gallery/").content.decode()
 
@@ -245,9 +240,9 @@ def test_a_flag_hides_a_video_from_the_team_on_their_very_next_page(
 ):
     video = make_video()
     teammate = client_for(other_user)
-    assert shown(teammate.get("/gallery/")) == [video.pk]
+    assert tile_ids(teammate.get("/gallery/")) == [video.pk]
     video.review(reviewer, ReviewState.FLAGGED)
-    assert shown(teammate.get("/gallery/")) == []
+    assert tile_ids(teammate.get("/gallery/")) == []
 
 
 @pytest.mark.parametrize("path", ["/gallery/?favourites=on", "/gallery/?who=mine"])
@@ -257,8 +252,8 @@ def test_what_names_the_viewer_is_never_shared_with_another(
     mine, theirs = make_video(), make_video(other_user)
     Favourite.objects.create(user=user, generation=mine)
     Favourite.objects.create(user=other_user, generation=theirs)
-    assert shown(member_client.get(path)) == [mine.pk]
-    assert shown(client_for(other_user).get(path)) == [theirs.pk]
+    assert tile_ids(member_client.get(path)) == [mine.pk]
+    assert tile_ids(client_for(other_user).get(path)) == [theirs.pk]
 
 
 def test_whoever_changes_something_sees_it_on_their_next_page(make_video, member_client):
@@ -267,7 +262,7 @@ def test_whoever_changes_something_sees_it_on_their_next_page(make_video, member
 
     member_client.post(f"/generations/{mine.pk}/favourite/", HTTP_HX_REQUEST="true")
     assert 'class="star on"' in member_client.get("/gallery/").content.decode()
-    assert shown(member_client.get("/gallery/?favourites=on")) == [mine.pk]
+    assert tile_ids(member_client.get("/gallery/?favourites=on")) == [mine.pk]
 
 
 @pytest.mark.parametrize("hidden_run", [3, gallery.PAGE_SIZE * 2 + 5])
@@ -285,8 +280,8 @@ def test_pages_skip_what_the_viewer_may_not_see_without_gaps_or_repeats(
     seen, url = [], "/gallery/"
     while url:
         response = member_client.get(url, HTTP_HX_REQUEST="true")
-        seen += shown(response)
-        url = response.context["more_url"]
+        seen += tile_ids(response)
+        url = load_more_url(response)
     assert seen == [row.pk for row in reversed(visible)]
 
 
@@ -300,7 +295,7 @@ def test_a_filter_that_makes_no_sense_is_named_next_to_its_field_and_nothing_is_
         html = response.content.decode()
         assert '<small class="error" id="id_since-error">Enter a valid date.</small>' in html
         assert 'id="id_status-error">Select a valid choice.' in html
-        assert shown(response) == [made.pk]
+        assert tile_ids(response) == [made.pk]
 
 
 @pytest.mark.parametrize(
@@ -317,15 +312,15 @@ def test_a_search_too_long_is_named_next_to_its_field_and_nothing_is_hidden(
     response = member_client.get("/gallery/", {"q": q})
     assert response.status_code == 200
     assert f'<small class="error" id="id_q-error">{message}</small>' in response.content.decode()
-    assert shown(response) == [made.pk]
+    assert tile_ids(response) == [made.pk]
 
 
 def test_a_search_within_the_bounds_is_searched(make_video, member_client):
     hit = make_video(prompt=" ".join(["dusk"] * 20))
     make_video(prompt="noon")
-    assert shown(member_client.get("/gallery/", {"q": " ".join(["dusk"] * 20)})) == [hit.pk]
+    assert tile_ids(member_client.get("/gallery/", {"q": " ".join(["dusk"] * 20)})) == [hit.pk]
     longest = member_client.get("/gallery/", {"q": "x" * 200})
-    assert shown(longest) == [] and 'id="id_q-error"' not in longest.content.decode()
+    assert tile_ids(longest) == [] and 'id="id_q-error"' not in longest.content.decode()
 
 
 @pytest.mark.parametrize(
@@ -342,7 +337,7 @@ def test_a_cursor_no_page_made_shows_a_page_rather_than_an_error(make_video, mem
     made = make_video(created_at=timezone.now() - timedelta(days=1))
     response = member_client.get(f"/gallery/?after={cursor}")
     assert response.status_code == 200
-    assert shown(response) in ([made.pk], [])
+    assert tile_ids(response) in ([made.pk], [])
 
 
 @pytest.mark.parametrize(
@@ -361,7 +356,7 @@ def test_a_day_beyond_what_the_gallery_can_hold_is_named_next_to_its_field(
     assert (
         f'<small class="error" id="id_{field}-error">{message}</small>' in response.content.decode()
     )
-    assert shown(response) == [made.pk]
+    assert tile_ids(response) == [made.pk]
 
 
 def test_hidden_work_never_pushes_visible_work_off_the_first_page(
@@ -371,4 +366,17 @@ def test_hidden_work_never_pushes_visible_work_off_the_first_page(
     for _ in range(gallery.PAGE_SIZE * 2 + 1):
         make_video(other_user).review(reviewer, ReviewState.FLAGGED)
     page = member_client.get("/gallery/")
-    assert shown(page) == [older.pk] and not page.context["more_url"]
+    assert tile_ids(page) == [older.pk] and load_more_url(page) is None
+
+
+def test_a_tiles_star_is_the_button_its_click_swaps_in(make_video, member_client):
+    """The tiles are a Jinja2 template (studio/jinja2/); the star the favourite toggle answers
+    with is a Django one. Both must write the same button, on and off."""
+    made = make_video()
+    for _ in ("on", "off"):
+        swapped_in = member_client.post(
+            f"/generations/{made.pk}/favourite/", {"look": "star"}, HTTP_HX_REQUEST="true"
+        ).content.decode()
+        tile = member_client.get("/gallery/").content.decode()
+        assert swapped_in.strip().startswith('<button type="button" class="star')
+        assert swapped_in.strip() in tile

@@ -127,6 +127,12 @@ TEMPLATES = [
             ],
         },
     },
+    {  # the gallery's tiles only (studio/jinja2/, studio/jinja.py says why)
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"environment": "studio.jinja.environment"},
+    },
 ]
 # Form fields from Django's Jinja2 copies of its widget templates (lib/form_renderer.py).
 FORM_RENDERER = "lib.form_renderer.JinjaFirst"

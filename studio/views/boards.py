@@ -58,13 +58,11 @@ def render_board(request, board, form, status=200):
     rows, cursor = gallery.rows_page(
         request.user, {"board": board, "status": "all"}, request.GET.get("after")
     )
-    context = {
-        "board": board,
-        "rows": rows,
-        "more_url": gallery.page_url(request.GET, cursor, board.get_absolute_url()),
-    }
+    more_url = gallery.page_url(request.GET, cursor, board.get_absolute_url())
+    tiles = gallery.tiles(rows, more_url)
     if request.htmx and request.GET.get("after"):
-        return render(request, "studio/partials/gallery_cards.html", context)
+        return HttpResponse(tiles)
+    context = {"board": board, "rows": rows, "tiles": tiles, "more_url": more_url}
     context.update(
         form=form,
         cover=boards.cover_of(board, request.user),

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -25,13 +25,11 @@ SELECTION_LIMIT = 500
 @require_GET
 def gallery_page(request):
     page = gallery.page_for(request)
-    context = {
-        "rows": page.rows,
-        "filters": page.filters,
-        "more_url": gallery.page_url(request.GET, page.next_cursor),
-    }
+    more_url = gallery.page_url(request.GET, page.next_cursor)
+    tiles = gallery.tiles(page.rows, more_url)
     if request.htmx and request.GET.get("after"):
-        return render(request, "studio/partials/gallery_cards.html", context)
+        return HttpResponse(tiles)
+    context = {"rows": page.rows, "tiles": tiles, "more_url": more_url, "filters": page.filters}
     context["options"] = gallery.filter_options()
     context["may_review"] = request.user.has_perm("generations.review_generation")
     context["boards"] = Board.objects.all()
