@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, time
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.template import engines
 from django.db.models import Exists, F, OuterRef, Prefetch, Subquery
+from django.template import engines
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -47,10 +47,12 @@ CARD_FIELDS = (
     "source_image__image",
     "from_sequence",
 )
-# A tile's LoRA chips: one query for the whole page.
+# A tile's LoRA chips: one query for the whole page, as a list on each row (a related manager
+# per row would build a queryset for each tile).
 TILE_LORAS = Prefetch(
     "loras",
     queryset=GenerationLora.objects.only("generation_id", "path", "scale").order_by("position"),
+    to_attr="lora_list",
 )
 
 # The order of a page, (moment, id): the gallery's index. On a board, the same order read from

@@ -380,3 +380,15 @@ def test_a_tiles_star_is_the_button_its_click_swaps_in(make_video, member_client
         tile = member_client.get("/gallery/").content.decode()
         assert swapped_in.strip().startswith('<button type="button" class="star')
         assert swapped_in.strip() in tile
+
+
+def test_a_tiles_duration_reads_as_floatformat_writes_it_elsewhere():
+    """The tiles' `seconds` stands in for floatformat:1 (a third of the tiles' cost): the same
+    text for every length a clip can have (frames at 16 or 32 fps) and for halves."""
+    from django.template.defaultfilters import floatformat
+
+    from studio.jinja import seconds
+
+    lengths = [frames / fps for fps in (16, 32) for frames in range(0, 2000)]
+    lengths += [0.05, 0.15, 0.25, 2.25, 2.35, 9.95, 10.0, 123.456]
+    assert [seconds(value) for value in lengths] == [floatformat(value, 1) for value in lengths]
