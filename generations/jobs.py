@@ -1,4 +1,4 @@
-"""How work reaches the django-q2 cluster: jobs that carry ids, the two schedules, a worker's start.
+"""How work reaches the django-q2 cluster: jobs that carry ids, the schedules, a worker's start.
 
 The cluster runs the entry points of `generations.tasks`, named here by dotted path, so the
 pipeline enqueues through this module and nothing imports `tasks` but django-q2.
@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 DISPATCH = "dispatch"
 RECONCILE = "reconcile"  # also the cluster heartbeat that /healthz reads
+STATISTICS = "statistics"  # the query planner's, on SQLite (lib/database.py)
 EVERY = timedelta(minutes=1)
 # A slice ends this long after the next one is due: django-q2's scheduler looks every 30 s.
 HANDOVER = timedelta(seconds=35)
@@ -62,10 +63,16 @@ def enqueue_download(generation_id, video_url):
 
 
 def ensure_schedules():
-    """Install (or update) the dispatcher and reconcile."""
+    """Install (or update) the dispatcher, reconcile and the planner's statistics."""
     every_minute = dict(schedule_type=Schedule.MINUTES, minutes=1, repeats=-1)
     Schedule.objects.update_or_create(
         name=RECONCILE, defaults=dict(func="generations.tasks.reconcile", **every_minute)
+    )
+    Schedule.objects.update_or_create(
+        name=STATISTICS,
+        defaults=dict(
+            func="generations.tasks.refresh_statistics", schedule_type=Schedule.HOURLY, repeats=-1
+        ),
     )
     Schedule.objects.update_or_create(
         name=DISPATCH,

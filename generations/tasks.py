@@ -8,6 +8,8 @@ import time
 
 from django.utils import timezone
 
+from lib import database
+
 from . import jobs, notify, pipeline, sequences
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,10 @@ def reconcile():
     if repaired:
         log.info("Reconcile repaired %d generation(s)", repaired)
     notify.enqueue_due_webhooks()  # retries that came due, and deliveries whose job was lost
+
+
+def refresh_statistics():
+    database.refresh_statistics()
 
 
 def export_sequence(sequence_id):

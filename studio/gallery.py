@@ -179,7 +179,10 @@ def filtered(rows, values, viewer):
     if values.get("until"):
         rows = rows.filter(created_at__lt=day_start(values["until"]) + timezone.timedelta(days=1))
     if values.get("favourites"):
-        rows = rows.filter(Exists(Favourite.objects.filter(generation=OuterRef("pk"), user=viewer)))
+        # Read from the person's favourites (a few in a thousand rows), then sorted: as a
+        # condition checked row by row, favourites of one LoRA walked the whole history (1 s
+        # at 1,000,000 on SQLite).
+        rows = rows.filter(favourites__user=viewer)
     return rows
 
 

@@ -45,7 +45,7 @@ def test_a_download_is_enqueued_with_its_link(db, enqueued, django_capture_on_co
     assert enqueued == [("generations.tasks.download", (42, "https://cdn.example/v.mp4"))]
 
 
-def test_the_dispatcher_and_reconcile_are_one_schedule_each(db):
+def test_the_dispatcher_reconcile_and_statistics_are_one_schedule_each(db):
     jobs.ensure_schedules()
     jobs.ensure_schedules()  # every migrate
 
@@ -53,6 +53,7 @@ def test_the_dispatcher_and_reconcile_are_one_schedule_each(db):
     assert schedules == {
         "dispatch": "generations.tasks.dispatch",
         "reconcile": "generations.tasks.reconcile",
+        "statistics": "generations.tasks.refresh_statistics",
     }
 
 
