@@ -419,3 +419,21 @@ def test_a_tiles_duration_reads_as_floatformat_writes_it_elsewhere():
     lengths = [frames / fps for fps in (16, 32) for frames in range(0, 2000)]
     lengths += [0.05, 0.15, 0.25, 2.25, 2.35, 9.95, 10.0, 123.456]
     assert [seconds(value) for value in lengths] == [floatformat(value, 1) for value in lengths]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's query plan")
+@pytest.mark.parametrize("sort", [None, "oldest"])
+def test_a_review_filter_reads_its_own_index_even_when_nothing_matches(make_video, user, sort):
+    """Flagged work a member may not see, or approved failures, match nothing: read through
+    the status index they walked the whole history (59 ms at 100,000 generations, 0.9 s when
+    the file was not yet in memory)."""
+    for _ in range(40):
+        make_video()
+    assert refresh_statistics()
+    for values in ({"review": ReviewState.FLAGGED}, {"review": "approved", "status": "failed"}):
+        rows = gallery.filtered(Generation.objects.visible_to(user), values, user)
+        sql, params = gallery.after_position(rows, None, sort)[:25].query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            plan = " ".join(str(row) for row in cursor.fetchall())
+        assert "gallery_by_review" in plan and "TEMP B-TREE" not in plan

@@ -250,13 +250,18 @@ class Generation(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        # The gallery reads newest first, usually of one state, often of one person; a person's
-        # recent takes (and the take before each) read their own rows in any state.
+        # The gallery reads newest first, usually of one state, often of one person or one
+        # review decision (an empty one, such as flagged and failed, must not walk the
+        # history); a person's recent takes (and the take before each) read their own rows in
+        # any state.
         indexes = [
             models.Index(fields=["created_at", "id"], name="gallery_order"),
             models.Index(fields=["status", "created_at", "id"], name="gallery_by_status"),
             models.Index(fields=["owner", "status", "created_at", "id"], name="gallery_by_owner"),
             models.Index(fields=["owner", "created_at", "id"], name="takes_by_owner"),
+            models.Index(
+                fields=["review_state", "status", "created_at", "id"], name="gallery_by_review"
+            ),
         ]
         permissions = [
             ("review_generation", "Can review generations"),
