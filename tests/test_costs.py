@@ -3,6 +3,8 @@
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
 from django.utils import timezone
 
 from generations import costs, pipeline, wan_api
@@ -188,3 +190,16 @@ def test_resume_lets_queued_generations_go(out_of_credit, admin_client, make_gen
     generation.refresh_from_db()
     assert not StudioState.submissions_are_paused()
     assert generation.status == Status.SUBMITTED
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's query plan")
+def test_a_persons_spend_this_month_is_summed_from_the_index_alone(user):
+    """The studio page reads it on every visit; a busy person has thousands of ledger rows a
+    month, each a row lookup for its amount before amount was in the index."""
+    charged, held = costs.spend_this_month()
+    people = get_user_model().objects.filter(pk=user.pk).values(charged=charged, held=held)
+    sql, params = people.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        plan = " ".join(str(row) for row in cursor.fetchall())
+    assert "COVERING INDEX ledger_spend" in plan

@@ -43,7 +43,9 @@ class LedgerEntry(models.Model):
 
     class Meta:
         ordering = ["-charged_at", "-id"]
-        indexes = [models.Index(fields=["person", "month"], name="ledger_by_person")]
+        # A person's spend this month is summed from the index alone (amount included): the
+        # studio page reads it on every visit, over thousands of rows for a busy person.
+        indexes = [models.Index(fields=["person", "month", "amount"], name="ledger_spend")]
         verbose_name_plural = "ledger entries"
 
     def __str__(self):
