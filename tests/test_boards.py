@@ -26,6 +26,7 @@ from generations.models import (
 )
 from studio import gallery
 
+from .support.plans import sqlite_plan
 from .support.tiles import load_more_url, tile_ids
 
 PRICES = {"480p": "0.20", "480p_fast": "0.10", "720p": "0.40", "720p_fast": "0.30"}
@@ -264,12 +265,7 @@ def test_a_board_page_reads_a_bad_cursor_as_the_first_page(
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's query plan")
 def test_a_board_is_read_from_its_own_index_in_the_gallerys_order(board):
     rows = gallery.on_board(Generation.objects.all(), board)
-    sql, params = gallery.after_position(
-        rows, None, None, gallery.BOARD_ORDER
-    ).query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
-        plan = " ".join(str(row) for row in cursor.fetchall())
+    plan = sqlite_plan(gallery.after_position(rows, None, None, gallery.BOARD_ORDER))
     assert "board_gallery" in plan and "TEMP B-TREE" not in plan
 
 

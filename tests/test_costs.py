@@ -10,6 +10,8 @@ from django.utils import timezone
 from generations import costs, pipeline, wan_api
 from generations.models import Budget, Generation, LedgerEntry, Status, StudioState
 
+from .support.plans import sqlite_plan
+
 
 def test_estimate_follows_the_price_table(settings):
     settings.WAN_PRICE_TABLE = {
@@ -198,8 +200,5 @@ def test_a_persons_spend_this_month_is_summed_from_the_index_alone(user):
     month, each a row lookup for its amount before amount was in the index."""
     charged, held = costs.spend_this_month()
     people = get_user_model().objects.filter(pk=user.pk).values(charged=charged, held=held)
-    sql, params = people.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
-        plan = " ".join(str(row) for row in cursor.fetchall())
+    plan = sqlite_plan(people)
     assert "COVERING INDEX ledger_spend" in plan

@@ -18,6 +18,7 @@ from generations.models import (
 from lib.database import refresh_statistics
 from studio import gallery
 
+from .support.plans import sqlite_plan
 from .support.tiles import load_more_url, tile_ids
 
 
@@ -79,10 +80,7 @@ def test_favourites_are_read_from_the_persons_favourites_not_by_walking_the_hist
     assert refresh_statistics()
     values = {"favourites": True, "lora": "Remade-AI/Painting"}
     rows = gallery.filtered(Generation.objects.visible_to(user), values, user)
-    sql, params = gallery.after_position(rows, None, "oldest")[:25].query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
-        plan = " ".join(str(row) for row in cursor.fetchall())
+    plan = sqlite_plan(gallery.after_position(rows, None, "oldest")[:25])
     assert "favourite" in plan.split("SEARCH")[1] and "gallery_" not in plan
 
 
@@ -432,8 +430,5 @@ def test_a_review_filter_reads_its_own_index_even_when_nothing_matches(make_vide
     assert refresh_statistics()
     for values in ({"review": ReviewState.FLAGGED}, {"review": "approved", "status": "failed"}):
         rows = gallery.filtered(Generation.objects.visible_to(user), values, user)
-        sql, params = gallery.after_position(rows, None, sort)[:25].query.sql_with_params()
-        with connection.cursor() as cursor:
-            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
-            plan = " ".join(str(row) for row in cursor.fetchall())
+        plan = sqlite_plan(gallery.after_position(rows, None, sort)[:25])
         assert "gallery_by_review" in plan and "TEMP B-TREE" not in plan

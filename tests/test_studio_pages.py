@@ -12,6 +12,7 @@ from generations.models import Generation, LoraPreset, PromptPreset, SourceImage
 from studio.views import studio
 
 from .support.pictures import jpeg_upload
+from .support.plans import sqlite_plan
 
 
 def test_pages_need_a_login(client, db):
@@ -215,10 +216,7 @@ def test_the_dashboard_and_its_queue_read_as_many_queries_for_fifty_rows_as_for_
 def test_your_recent_takes_are_read_from_your_own_index_not_by_sorting_your_history(user):
     """Without (owner, created_at, id) the strip sorted all of a person's work and looked up
     the take before each one of them: 49 ms for a person with 3,000 takes."""
-    sql, params = studio.takes_of(user)[: studio.RECENT_TAKES].query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
-        plan = " ".join(str(row) for row in cursor.fetchall())
+    plan = sqlite_plan(studio.takes_of(user)[: studio.RECENT_TAKES])
     assert "takes_by_owner" in plan and "TEMP B-TREE" not in plan
 
 
