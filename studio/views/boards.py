@@ -62,13 +62,16 @@ def render_board(request, board, form, status=200):
     tiles = gallery.tiles(rows, more_url)
     if request.htmx and request.GET.get("after"):
         return HttpResponse(tiles)
-    context = {"board": board, "rows": rows, "tiles": tiles, "more_url": more_url}
-    context.update(
-        form=form,
-        cover=boards.cover_of(board, request.user),
-        budget=boards.budget_of(board),
-        currency=settings.WAN_PRICE_CURRENCY,
-    )
+    context = {
+        "board": board,
+        "rows": rows,
+        "tiles": tiles,
+        "more_url": more_url,
+        "form": form,
+        "cover": boards.cover_of(board, request.user),
+        "budget": boards.budget_of(board),
+        "currency": settings.WAN_PRICE_CURRENCY,
+    }
     return render(request, "studio/board.html", context, status=status)
 
 
